@@ -1,0 +1,17 @@
+/**
+ * Every limit the library enforces, in one place (the README's "Limits" section mirrors this).
+ * Model-dependent token limits are derived from the model config at load time; see
+ * `model/visualized-bge.ts` (`textTokenLimit`).
+ */
+export const LIMITS = {
+  /** Largest encoded image file we read, in bytes. */
+  maxImageFileBytes: 64 * 1024 * 1024,
+  /** Largest decoded image, in pixels (width × height): guards against decompression bombs. */
+  maxImagePixels: 50_000_000,
+  /** Largest side of a decoded image, in pixels. */
+  maxImageSide: 32_768,
+  /** Most inputs in one `encode` call through the CLI's JSONL reader line. */
+  maxJsonlLineBytes: 1024 * 1024,
+} as const;
+
+export type Limits = typeof LIMITS;
