@@ -10,6 +10,8 @@ export const LIMITS = {
   maxImagePixels: 50_000_000,
   /** Largest side of a decoded image, in pixels. */
   maxImageSide: 32_768,
+  /** Longest time libvips may spend decoding one image, in seconds (guards against pathological files). */
+  imageDecodeTimeoutSeconds: 30,
   /** Most inputs in one `encode` call through the CLI's JSONL reader line. */
   maxJsonlLineBytes: 1024 * 1024,
 } as const;

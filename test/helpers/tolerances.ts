@@ -5,8 +5,16 @@
 export const TOL = {
   /** max |Δ| per element of an L2-normalised embedding. */
   embedding: 1e-6,
-  /** max |Δ| per element of an intermediate tensor, relative to max(1, max |value|) of that tensor. */
-  intermediateRelative: 1e-6,
+  /**
+   * max |Δ| per element of an intermediate tensor, relative to max(1, max |value|) of that tensor.
+   * 2e-6, not 1e-6: upstream's own float32 rounding is that large. Its patch-embedding conv is one
+   * FMA chain over the 768 (ky, kx, c) terms — reproduced bit for bit by emulation in scratch —
+   * and sits up to 3.8e-6 (7.7e-7 relative) from the exact value; any kernel that sums in
+   * another order (MLAS blocks K) lands ~1e-6 relative away, and the text layers of the image
+   * path inherit it. Measured worst: 1.21e-6 (tiny-xlmr vision.patch_embed); embeddings stay
+   * ≤ 1.8e-7 absolute.
+   */
+  intermediateRelative: 2e-6,
 } as const;
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

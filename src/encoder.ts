@@ -1,0 +1,200 @@
+/**
+ * The public API: load a Visualized BGE checkpoint, then embed texts, images and image+text
+ * pairs into one vector space.
+ *
+ *   const encoder = await Encoder.load({ weights: 'Visualized_base_en_v1.5.pth', textModel: 'bge-base-en-v1.5/' });
+ *   const [a, b] = await encoder.encode([{ text: 'a dog' }, { image: 'dog.jpg', text: 'make it white' }]);
+ */
+import { loadVisualizedWeights } from './checkpoint/load.js';
+import { readHfTextFolder } from './checkpoint/hf-folder.js';
+import { ConfigError, InputError, VbgeError } from './errors.js';
+import { ImagePreprocessPool } from './image/pool.js';
+import { preprocessImage } from './image/preprocess.js';
+import { resolveModelConfig } from './model/config.js';
+import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph, embeddingDim, textTokenLimit } from './model/visualized-bge.js';
+import { serializeModel } from './onnx/serialize.js';
+import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-runner.js';
+import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
+import { createSession, defaultThreads } from './runtime/session.js';
+import { TextTokenizer } from './text/tokenizer.js';
+
+/** An image as a file path, encoded file bytes, or an already preprocessed [3, 224, 224] tensor. */
+export type ImageInput = string | Uint8Array | { readonly pixels: Float32Array };
+
+export interface EncodeInput {
+  readonly text?: string;
+  readonly image?: ImageInput;
+  /** How errors name this input (default: "input <index>"). */
+  readonly name?: string;
+}
+
+export interface EncodeOptions {
+  /** Cut over-long texts instead of failing (the default is a LimitError naming the input). */
+  readonly truncate?: boolean;
+  /** Most inputs per forward pass. Never changes a result. */
+  readonly batchSize?: number;
+}
+
+export interface EncoderLoadOptions {
+  /** A Visualized BGE checkpoint (`Visualized_base_en_v1.5.pth`, `Visualized_m3.pth`, or alike). */
+  readonly weights: string;
+  /** The BGE text model folder: config.json and tokenizer files. */
+  readonly textModel: string;
+  /** An EVA02-CLIP config JSON; needed only for checkpoints other than the two published ones. */
+  readonly visionConfig?: string;
+  /** Take the text tower's weights from this HF folder or weights file instead of the checkpoint. */
+  readonly textWeights?: string;
+  /** ONNX Runtime intra-op threads (default: all cores). Never changes a result. */
+  readonly threads?: number;
+  /** Default batch size for `encode` (default 8). */
+  readonly batchSize?: number;
+  /** Image preprocessing workers (default 1; 0 preprocesses on the calling thread). */
+  readonly imageWorkers?: number;
+  /** Apply EXIF orientation to images (diverges from upstream, which ignores it). */
+  readonly applyExifOrientation?: boolean;
+  /** Called with the time spent in each graph, for benchmarks. */
+  readonly onStage?: StageTimer;
+}
+
+export type EncodeResult = { readonly ok: true; readonly embedding: Float32Array } | { readonly ok: false; readonly error: VbgeError };
+
+interface Prepared {
+  ids?: number[];
+  pixels?: Promise<Float32Array>;
+  error?: VbgeError;
+}
+
+export class Encoder {
+  private constructor(
+    readonly config: VisualizedBgeConfig,
+    readonly tokenizer: TextTokenizer,
+    private readonly runner: ModelRunner,
+    private readonly pool: ImagePreprocessPool | undefined,
+    private readonly options: EncoderLoadOptions,
+  ) {}
+
+  static async load(options: EncoderLoadOptions): Promise<Encoder> {
+    const weights = loadVisualizedWeights(options.weights, { textWeights: options.textWeights });
+    const folder = readHfTextFolder(options.textModel);
+    const config = resolveModelConfig(weights, folder.config, options.visionConfig);
+    const tokenizer = await TextTokenizer.fromDir(options.textModel);
+    if (tokenizer.kind !== config.text.modelType)
+      throw new ConfigError(`${options.textModel}: the tokenizer is ${tokenizer.kind} but config.json says ${config.text.modelType}`);
+    const threads = options.threads ?? defaultThreads();
+    if (!Number.isInteger(threads) || threads < 1) throw new ConfigError(`threads must be a positive integer, got ${threads}`);
+    const vision = await createSession(serializeModel(buildVisionGraph(weights, config)), { threads });
+    const text = await createSession(serializeModel(buildTextGraph(weights, config)), { threads });
+    const workers = options.imageWorkers ?? 1;
+    const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
+    return new Encoder(config, tokenizer, new ModelRunner(config, vision, text, options.onStage), pool, options);
+  }
+
+  /** Length of every embedding. */
+  get dim(): number {
+    return embeddingDim(this.config);
+  }
+
+  /** Most tokens (CLS and SEP included) a text may have, alone or beside an image. */
+  tokenLimit(withImage: boolean): number {
+    return textTokenLimit(this.config, withImage);
+  }
+
+  /** Embeds every input; the first bad input rejects the whole call with its typed error. */
+  async encode(inputs: readonly EncodeInput[], options: EncodeOptions = {}): Promise<Float32Array[]> {
+    const results = await this.encodeSettled(inputs, options);
+    return results.map((r) => {
+      if (!r.ok) throw r.error;
+      return r.embedding;
+    });
+  }
+
+  /** Embeds every good input and reports each bad one, in input order; one bad input never costs the others. */
+  async encodeSettled(inputs: readonly EncodeInput[], options: EncodeOptions = {}): Promise<EncodeResult[]> {
+    const batchSize = options.batchSize ?? this.options.batchSize ?? 8;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batch size must be a positive integer, got ${batchSize}`);
+    const prepared = inputs.map((input, i) => this.prepare(input, i, options));
+    const results: (EncodeResult | undefined)[] = new Array(inputs.length);
+    const fail = (i: number, err: unknown): void => {
+      results[i] = { ok: false, error: err instanceof VbgeError ? err : new InputError(nameOf(inputs[i]!, i), String((err as Error)?.message ?? err)) };
+    };
+    prepared.forEach((p, i) => p.error && fail(i, p.error));
+
+    // Vision stage: every image, in batches of equal shape.
+    const imageTokens = new Map<number, Float32Array>();
+    const withImage = prepared.flatMap((p, i) => (p.pixels && !p.error ? [i] : []));
+    for (const batch of planVisionBatches(withImage, batchSize)) {
+      const ready: { index: number; pixels: Float32Array }[] = [];
+      for (const i of batch) {
+        try {
+          ready.push({ index: i, pixels: await prepared[i]!.pixels! });
+        } catch (err) {
+          fail(i, err);
+        }
+      }
+      if (ready.length === 0) continue;
+      const tokens = await this.runner.runVision(ready.map((r) => r.pixels));
+      ready.forEach((r, k) => imageTokens.set(r.index, tokens[k]!));
+    }
+
+    // Text stage: grouped by exact sequence shape, so nothing is padded.
+    const work: TextWorkItem[] = [];
+    prepared.forEach((p, i) => {
+      if (results[i] || !p.ids) return;
+      if (p.pixels && !imageTokens.has(i)) return;
+      work.push({ index: i, tokenCount: p.ids.length, withImage: p.pixels !== undefined });
+    });
+    for (const batch of planTextBatches(work, batchSize)) {
+      const embeddings = await this.runner.runText(batch.map((item) => ({ ids: prepared[item.index]!.ids!, imageTokens: imageTokens.get(item.index) })));
+      batch.forEach((item, k) => (results[item.index] = { ok: true, embedding: embeddings[k]! }));
+    }
+    return results.map((r, i) => r ?? { ok: false, error: new InputError(nameOf(inputs[i]!, i), 'was not embedded') });
+  }
+
+  private prepare(input: EncodeInput, index: number, options: EncodeOptions): Prepared {
+    const name = nameOf(input, index);
+    try {
+      if (input === null || typeof input !== 'object') throw new InputError(name, 'must be an object with "text" and/or "image"');
+      const hasImage = input.image !== undefined && input.image !== null;
+      if (input.text === undefined && !hasImage) throw new InputError(name, 'has neither "text" nor "image"');
+      if (input.text !== undefined && typeof input.text !== 'string') throw new InputError(name, '"text" must be a string');
+      // An image alone is upstream's encode_image: the empty prompt [CLS][SEP].
+      const ids = this.tokenizer.encode(input.text ?? '', {
+        maxTokens: textTokenLimit(this.config, hasImage),
+        truncate: options.truncate ?? false,
+        inputName: `${name} (text)`,
+      });
+      return { ids, pixels: hasImage ? this.pixelsOf(input.image!, name) : undefined };
+    } catch (err) {
+      return { error: err instanceof VbgeError ? err : new InputError(name, (err as Error).message) };
+    }
+  }
+
+  private pixelsOf(image: ImageInput, name: string): Promise<Float32Array> {
+    if (typeof image === 'object' && !(image instanceof Uint8Array)) {
+      const pixels = image.pixels;
+      if (!(pixels instanceof Float32Array) || pixels.length !== PIXELS_PER_IMAGE)
+        return Promise.reject(new InputError(`${name} (image)`, `preprocessed pixels must be a Float32Array of ${PIXELS_PER_IMAGE} values [3, 224, 224]`));
+      return Promise.resolve(pixels);
+    }
+    if (typeof image !== 'string' && !(image instanceof Uint8Array))
+      return Promise.reject(new InputError(`${name} (image)`, 'must be a file path, file bytes or { pixels }'));
+    const opts = {
+      applyExifOrientation: this.options.applyExifOrientation ?? false,
+      inputName: `${name} (image${typeof image === 'string' ? ` ${image}` : ''})`,
+    };
+    const result = this.pool ? this.pool.run(image, opts) : preprocessImage(image, opts);
+    const pixels = result.then((r) => r.pixels);
+    pixels.catch(() => undefined); // handled when the vision stage awaits it
+    return pixels;
+  }
+
+  /** Releases the ONNX Runtime sessions and preprocessing workers. */
+  async close(): Promise<void> {
+    await this.runner.release();
+    await this.pool?.close();
+  }
+}
+
+function nameOf(input: EncodeInput, index: number): string {
+  return input && typeof input === 'object' && typeof input.name === 'string' ? input.name : `input ${index}`;
+}

@@ -1,0 +1,244 @@
+/**
+ * Decoding: bytes → raw 8-bit pixels with Pillow's mode semantics (spec §7.1).
+ *
+ * sharp (libvips + libjpeg-turbo/libpng/libwebp/libtiff) does the decoding; this module decides the
+ * Pillow mode from the file's own header, asks sharp for pixels that match what Pillow holds in that
+ * mode, and enforces the size limits before any pixel is decoded.
+ *
+ * Layout of `DecodedImage.data` by mode: `1`/`L` one channel, `LA` two, `RGB` three, `RGBA`/`CMYK`
+ * four, and `P` three: the palette is already looked up. That is exact because Pillow resizes `P`
+ * with NEAREST, which commutes with a per-pixel lookup.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import sharp, { type Metadata } from 'sharp';
+import { InputError, LimitError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import type { Raster } from './resample.js';
+import { sniffImage, type GifFirstFrame, type ImageFormat, type PillowMode } from './sniff.js';
+import { readTiffLayout } from './tiff.js';
+
+export type { ImageFormat, PillowMode } from './sniff.js';
+
+export interface DecodedImage extends Raster {
+  format: ImageFormat;
+  mode: PillowMode;
+  /** EXIF orientation (1–8) as stored; 1 when absent. Not applied here. */
+  orientation: number;
+}
+
+export interface DecodeLimits {
+  /** How errors name this input. */
+  inputName: string;
+  maxPixels: number;
+  maxFileBytes: number;
+}
+
+// One image is decoded at a time per thread; libvips' own thread pool would only compete with
+// ONNX Runtime, and its operation cache would keep decoded images alive for no benefit.
+sharp.cache(false);
+sharp.concurrency(1);
+
+const FORMAT_LIST = 'JPEG, PNG, GIF, WebP or TIFF';
+
+/** Reads a file (or takes bytes), refusing empty and oversized inputs before reading them whole. */
+export async function readImageBytes(input: string | Uint8Array, inputName: string, maxFileBytes: number): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  if (typeof input === 'string') {
+    let size: number;
+    try {
+      const st = await stat(input);
+      if (!st.isFile()) throw new InputError(inputName, 'is not a regular file');
+      size = st.size;
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw new InputError(inputName, `cannot read image file: ${(err as Error).message}`, { cause: err });
+    }
+    if (size > maxFileBytes) throw new LimitError(inputName, 'image file size (bytes)', size, maxFileBytes);
+    try {
+      bytes = await readFile(input);
+    } catch (err) {
+      throw new InputError(inputName, `cannot read image file: ${(err as Error).message}`, { cause: err });
+    }
+  } else {
+    bytes = input;
+  }
+  if (bytes.length > maxFileBytes) throw new LimitError(inputName, 'image file size (bytes)', bytes.length, maxFileBytes);
+  if (bytes.length === 0) throw new InputError(inputName, 'the image is empty (0 bytes)');
+  return bytes;
+}
+
+function checkSize(limits: DecodeLimits, width: number, height: number): void {
+  const { inputName, maxPixels } = limits;
+  if (!(width >= 1 && height >= 1)) throw new InputError(inputName, `the image declares a zero size (${width}×${height})`);
+  const side = Math.max(width, height);
+  if (side > LIMITS.maxImageSide) {
+    throw new LimitError(inputName, 'image side (pixels)', side, LIMITS.maxImageSide, `image is ${width}×${height}`);
+  }
+  if (width * height > maxPixels) {
+    throw new LimitError(inputName, 'image pixel count', width * height, maxPixels, `image is ${width}×${height}; decompression-bomb guard`);
+  }
+}
+
+/** Decodes bytes into a Pillow-equivalent raster, or throws `InputError`/`LimitError`. */
+export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Promise<DecodedImage> {
+  const { inputName } = limits;
+  const header = sniffImage(bytes);
+  if (!header) {
+    throw new InputError(inputName, `not a supported image: the content is not ${FORMAT_LIST} (the format is recognised by content, not by file name)`);
+  }
+  if (header.problem) throw new InputError(inputName, `${header.format}: ${header.problem}`);
+  if (header.format === 'BMP') {
+    throw new InputError(inputName, `BMP images are not supported (the decoder we use cannot read them); convert the image to PNG`);
+  }
+  if (header.width !== undefined && header.height !== undefined) checkSize(limits, header.width, header.height);
+
+  let mode = header.mode;
+  if (header.format === 'TIFF') {
+    const layout = readTiffLayout(bytes);
+    if ('problem' in layout) throw new InputError(inputName, `TIFF: ${layout.problem}`);
+    mode = layout.mode;
+  }
+  if (mode === 'I') {
+    throw new InputError(
+      inputName,
+      '16-bit greyscale PNG is not supported: upstream (Pillow) turns it into mostly white pixels; convert the image to 8-bit',
+    );
+  }
+
+  const sharpInput = {
+    failOn: 'error' as const,
+    limitInputPixels: limits.maxPixels,
+    sequentialRead: true,
+    pages: 1,
+    page: 0,
+    autoOrient: false,
+    // Pillow ignores embedded ICC profiles (no colour management); sharp would convert to sRGB.
+    ignoreIcc: true,
+  };
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, sharpInput).metadata();
+  } catch (err) {
+    throw decodeFailure(inputName, header.format, err);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  checkSize(limits, width, height);
+  if (header.format === 'WEBP') mode = meta.hasAlpha ? 'RGBA' : 'RGB';
+  if (!mode) throw new InputError(inputName, `${header.format}: cannot tell the image's colour mode`);
+
+  let pipeline = sharp(bytes, sharpInput).timeout({ seconds: LIMITS.imageDecodeTimeoutSeconds });
+  // sharp would colour-manage CMYK into sRGB; Pillow keeps the stored CMYK samples.
+  if (mode === 'CMYK') pipeline = pipeline.pipelineColourspace('cmyk').toColourspace('cmyk');
+  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    raw = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw decodeFailure(inputName, header.format, err);
+  }
+  const { info } = raw;
+  if (info.width !== width || info.height !== height) {
+    throw new InputError(inputName, `${header.format}: decoded size ${info.width}×${info.height} differs from the header's ${width}×${height}`);
+  }
+  const src = new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+  let data = selectChannels(src, info.channels, mode, width * height, inputName);
+  if (header.format === 'GIF' && header.gif) fillGifBackground(data, src, info.channels, width, height, mode, header.gif);
+  return {
+    data,
+    width,
+    height,
+    channels: channelCount(mode),
+    format: header.format,
+    mode,
+    orientation: meta.orientation ?? 1,
+  };
+}
+
+export function channelCount(mode: PillowMode): number {
+  switch (mode) {
+    case '1':
+    case 'L':
+    case 'I':
+      return 1;
+    case 'LA':
+      return 2;
+    case 'P':
+    case 'RGB':
+      return 3;
+    case 'RGBA':
+    case 'CMYK':
+      return 4;
+  }
+}
+
+/** sharp returns grey as replicated RGB and adds alpha for transparency chunks; keep Pillow's channels. */
+function selectChannels(src: Uint8Array, srcChannels: number, mode: PillowMode, pixels: number, inputName: string): Uint8Array {
+  const want = channelCount(mode);
+  if (src.length !== pixels * srcChannels) throw new InputError(inputName, 'decoder returned an unexpected amount of pixel data');
+  if (srcChannels === want && mode !== 'LA' && mode !== 'L' && mode !== '1') return new Uint8Array(src);
+  const out = new Uint8Array(pixels * want);
+  const alphaAt = srcChannels - 1;
+  const srcHasAlpha = srcChannels === 2 || srcChannels === 4;
+  if ((mode === 'RGBA' || mode === 'LA') && !srcHasAlpha) {
+    throw new InputError(inputName, `decoder returned no alpha channel for a ${mode} image`);
+  }
+  if (mode === 'CMYK') throw new InputError(inputName, `decoder returned ${srcChannels} channels for a CMYK image`);
+  for (let p = 0, s = 0, o = 0; p < pixels; p++, s += srcChannels, o += want) {
+    if (want <= 2) {
+      out[o] = src[s]!;
+      if (want === 2) out[o + 1] = src[s + alphaAt]!;
+    } else {
+      if (srcChannels < 3) {
+        out[o] = out[o + 1] = out[o + 2] = src[s]!;
+      } else {
+        out[o] = src[s]!;
+        out[o + 1] = src[s + 1]!;
+        out[o + 2] = src[s + 2]!;
+      }
+      if (want === 4) out[o + 3] = src[s + alphaAt]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Pillow keeps a GIF's first frame as palette indices: a transparent pixel shows the colour stored at
+ * the transparent index, and pixels outside the frame's rectangle get index (transparency ?? 0).
+ * libvips composites onto a transparent black canvas instead, so we restore those colours.
+ */
+function fillGifBackground(
+  data: Uint8Array,
+  src: Uint8Array,
+  srcChannels: number,
+  width: number,
+  height: number,
+  mode: PillowMode,
+  gif: GifFirstFrame,
+): void {
+  const index = gif.transparentIndex ?? 0;
+  const c = channelCount(mode);
+  const fill = mode === 'P' ? [gif.palette[index * 3] ?? 0, gif.palette[index * 3 + 1] ?? 0, gif.palette[index * 3 + 2] ?? 0] : [index];
+  const { left, top } = gif.frame;
+  const right = left + gif.frame.width;
+  const bottom = top + gif.frame.height;
+  const hasAlpha = srcChannels === 4 || srcChannels === 2;
+  for (let y = 0, p = 0; y < height; y++) {
+    const rowInside = y >= top && y < bottom;
+    for (let x = 0; x < width; x++, p++) {
+      const inside = rowInside && x >= left && x < right;
+      if (inside && !(hasAlpha && src[p * srcChannels + srcChannels - 1] === 0)) continue;
+      for (let k = 0; k < c; k++) data[p * c + k] = fill[k]!;
+    }
+  }
+}
+
+function decodeFailure(inputName: string, format: ImageFormat, err: unknown): InputError {
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  if (/pixel limit/i.test(msg)) {
+    return new InputError(inputName, `${format}: image exceeds the pixel limit (${msg})`, { cause: err });
+  }
+  if (/timeout/i.test(msg)) {
+    return new LimitError(inputName, 'image decode time (seconds)', LIMITS.imageDecodeTimeoutSeconds, LIMITS.imageDecodeTimeoutSeconds, msg);
+  }
+  return new InputError(inputName, `cannot decode ${format} image (corrupt or truncated?): ${msg}`, { cause: err });
+}

@@ -1,0 +1,148 @@
+/**
+ * The upstream transform `preprocess_val` (spec §7): Resize(224, BICUBIC) on the short side →
+ * CenterCrop(224) → convert('RGB') → ToTensor → Normalize (OpenAI CLIP mean/std), reproduced
+ * byte for byte from Pillow 9.4 and torchvision.
+ */
+import { LIMITS } from '../limits.js';
+import { decodeImage, readImageBytes, type DecodedImage } from './decode.js';
+import { applyOrientation } from './orient.js';
+import { premultiplyAlpha, resizeBicubic, resizeNearest, unpremultiplyAlpha, type Raster } from './resample.js';
+import type { PillowMode } from './sniff.js';
+
+export interface PreprocessOptions {
+  /** Apply EXIF orientation before resizing (diverges from upstream, which ignores it). Default false. */
+  applyExifOrientation?: boolean;
+  /** How errors name this input, e.g. 'input 3 (image photo.jpg)'. Default: the path, or 'image bytes'. */
+  inputName?: string;
+  /** Override limits (defaults in src/limits.ts). */
+  maxPixels?: number;
+  maxFileBytes?: number;
+}
+
+export interface PreprocessedImage {
+  /** Float32 [3, 224, 224] CHW, normalised with the OpenAI CLIP mean/std, bit-identical to torchvision. */
+  pixels: Float32Array;
+  /** Uint8 [224, 224, 3] HWC RGB, before ToTensor (for checks). */
+  rgb224: Uint8Array;
+  /** What was decoded: format, Pillow-equivalent mode, width, height. */
+  source: { format: string; mode: string; width: number; height: number };
+}
+
+/** Bump whenever any output byte could change; recorded as provenance beside stored vectors. */
+export const PREPROCESS_VERSION = 'pillow-9.4-bicubic-224/1';
+
+export const IMAGE_SIZE = 224;
+export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
+export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
+
+/** torchvision's `Resize(224)` output size for a PIL image: short side 224, long side truncated. */
+export function resizeTarget(width: number, height: number, size = IMAGE_SIZE): { width: number; height: number } {
+  const portrait = width <= height;
+  const short = portrait ? width : height;
+  const long = portrait ? height : width;
+  if (short === size) return { width, height };
+  const newLong = Math.trunc((size * long) / short);
+  return portrait ? { width: size, height: newLong } : { width: newLong, height: size };
+}
+
+/** Python's `round()` for a multiple of 0.5: halves go to the even neighbour. */
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** torchvision's `CenterCrop(224)` offsets: `int(round((side − 224) / 2.0))`. */
+export function centerCropOffsets(width: number, height: number, size = IMAGE_SIZE): { left: number; top: number } {
+  return { left: roundHalfEven((width - size) / 2.0), top: roundHalfEven((height - size) / 2.0) };
+}
+
+/** Pillow's `Image.resize(size, BICUBIC)` dispatch by mode (spec §7.3). */
+export function resizeLikePillow(img: Raster, mode: PillowMode, width: number, height: number): Raster {
+  if (img.width === width && img.height === height) return img;
+  if (mode === 'P' || mode === '1') return resizeNearest(img, width, height);
+  if (mode === 'RGBA' || mode === 'LA') return unpremultiplyAlpha(resizeBicubic(premultiplyAlpha(img), width, height));
+  return resizeBicubic(img, width, height);
+}
+
+function mulDiv255(a: number, b: number): number {
+  const t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+/** Crops the 224×224 window and applies Pillow's `convert('RGB')` for the mode. */
+export function cropToRgb(img: Raster, mode: PillowMode, left: number, top: number, size = IMAGE_SIZE): Uint8Array {
+  const { data, width, height, channels: c } = img;
+  if (left < 0 || top < 0 || left + size > width || top + size > height) {
+    throw new RangeError(`crop ${size}×${size} at (${left}, ${top}) does not fit a ${width}×${height} image`);
+  }
+  const out = new Uint8Array(size * size * 3);
+  let o = 0;
+  for (let y = 0; y < size; y++) {
+    let p = ((top + y) * width + left) * c;
+    for (let x = 0; x < size; x++, p += c, o += 3) {
+      if (c <= 2) {
+        out[o] = out[o + 1] = out[o + 2] = data[p]!;
+      } else if (mode === 'CMYK') {
+        const nk = 255 - data[p + 3]!;
+        out[o] = nk - mulDiv255(data[p]!, nk);
+        out[o + 1] = nk - mulDiv255(data[p + 1]!, nk);
+        out[o + 2] = nk - mulDiv255(data[p + 2]!, nk);
+      } else {
+        out[o] = data[p]!;
+        out[o + 1] = data[p + 1]!;
+        out[o + 2] = data[p + 2]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** ToTensor + Normalize in float32, per step, as torch does: `((p / 255) − mean) / std`. */
+const NORMALISE_TABLES: Float32Array[] = CLIP_MEAN.map((meanValue, ch) => {
+  const mean = Math.fround(meanValue);
+  const std = Math.fround(CLIP_STD[ch]!);
+  const table = new Float32Array(256);
+  for (let p = 0; p < 256; p++) table[p] = Math.fround(Math.fround(Math.fround(p / 255) - mean) / std);
+  return table;
+});
+
+/** HWC uint8 RGB → CHW float32, normalised. */
+export function normalise(rgb: Uint8Array, size = IMAGE_SIZE): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(3 * plane);
+  const [r, g, b] = NORMALISE_TABLES as [Float32Array, Float32Array, Float32Array];
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[i] = r[rgb[p]!]!;
+    out[plane + i] = g[rgb[p + 1]!]!;
+    out[2 * plane + i] = b[rgb[p + 2]!]!;
+  }
+  return out;
+}
+
+/** The pixel transform on an already decoded image. */
+export function transformDecoded(decoded: DecodedImage, applyExifOrientation = false): PreprocessedImage {
+  let img: Raster = decoded;
+  if (applyExifOrientation) img = applyOrientation(img, decoded.orientation);
+  const target = resizeTarget(img.width, img.height);
+  const resized = resizeLikePillow(img, decoded.mode, target.width, target.height);
+  const { left, top } = centerCropOffsets(resized.width, resized.height);
+  const rgb224 = cropToRgb(resized, decoded.mode, left, top);
+  return {
+    pixels: normalise(rgb224),
+    rgb224,
+    source: { format: decoded.format, mode: decoded.mode, width: decoded.width, height: decoded.height },
+  };
+}
+
+/** Decodes an image file (or its bytes) and returns the model's pixel tensor. */
+export async function preprocessImage(input: string | Uint8Array, options: PreprocessOptions = {}): Promise<PreprocessedImage> {
+  const inputName = options.inputName ?? (typeof input === 'string' ? input : 'image bytes');
+  const maxPixels = options.maxPixels ?? LIMITS.maxImagePixels;
+  const maxFileBytes = options.maxFileBytes ?? LIMITS.maxImageFileBytes;
+  const bytes = await readImageBytes(input, inputName, maxFileBytes);
+  const decoded = await decodeImage(bytes, { inputName, maxPixels, maxFileBytes });
+  return transformDecoded(decoded, options.applyExifOrientation ?? false);
+}

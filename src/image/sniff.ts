@@ -1,0 +1,198 @@
+/**
+ * Recognises an image by its bytes (never by file name) and reads what Pillow would call its
+ * format, size and mode from the header alone, so that limits apply before any pixel is decoded.
+ */
+
+export type ImageFormat = 'JPEG' | 'PNG' | 'GIF' | 'WEBP' | 'TIFF' | 'BMP';
+
+/** Pillow modes this library reproduces (plus the ones it recognises only to refuse them). */
+export type PillowMode = '1' | 'L' | 'LA' | 'P' | 'RGB' | 'RGBA' | 'CMYK' | 'I';
+
+export interface ImageHeader {
+  format: ImageFormat;
+  /** Size from the header; `undefined` where the header does not state it simply (TIFF, some WebP). */
+  width?: number;
+  height?: number;
+  /** The Pillow mode the header implies; `undefined` where the decoder's metadata must decide. */
+  mode?: PillowMode;
+  /** PNG: bits per sample (1, 2, 4, 8 or 16). */
+  bitDepth?: number;
+  /** GIF: what the first frame needs to be reproduced exactly. */
+  gif?: GifFirstFrame;
+  /** Why the header is malformed or unsupported; the caller turns it into an `InputError`. */
+  problem?: string;
+}
+
+export interface GifFirstFrame {
+  /** RGB triplets of the palette the first frame uses (local, else global); empty if none. */
+  palette: Uint8Array;
+  /** Transparent palette index from the first frame's graphic control extension, if any. */
+  transparentIndex?: number;
+  /** The first frame's rectangle on the logical screen. */
+  frame: { left: number; top: number; width: number; height: number };
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function startsWith(b: Uint8Array, sig: readonly number[], at = 0): boolean {
+  if (b.length < at + sig.length) return false;
+  for (let i = 0; i < sig.length; i++) if (b[at + i] !== sig[i]) return false;
+  return true;
+}
+
+function ascii(b: Uint8Array, at: number, n: number): string {
+  if (b.length < at + n) return '';
+  return String.fromCharCode(...b.subarray(at, at + n));
+}
+
+const be16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
+const be32 = (b: Uint8Array, i: number): number => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+const le16 = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
+
+/** Returns the header, or `undefined` when the bytes are not an image format we recognise. */
+export function sniffImage(b: Uint8Array): ImageHeader | undefined {
+  if (startsWith(b, PNG_SIGNATURE)) return sniffPng(b);
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return sniffJpeg(b);
+  const gif = ascii(b, 0, 6);
+  if (gif === 'GIF87a' || gif === 'GIF89a') return sniffGif(b);
+  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return sniffWebp(b);
+  if (startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a])) return { format: 'TIFF' };
+  if (startsWith(b, [0x49, 0x49, 0x2b, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2b])) {
+    return { format: 'TIFF', problem: 'BigTIFF files are not supported (Pillow cannot open them either)' };
+  }
+  if (ascii(b, 0, 2) === 'BM') return { format: 'BMP' };
+  return undefined;
+}
+
+/** Pillow 9.4 `PngImagePlugin._MODES`, keyed by (bit depth, colour type). */
+function pngMode(depth: number, colourType: number): PillowMode | undefined {
+  switch (colourType) {
+    case 0:
+      if (depth === 1) return '1';
+      if (depth === 2 || depth === 4 || depth === 8) return 'L';
+      if (depth === 16) return 'I';
+      return undefined;
+    case 2:
+      return depth === 8 || depth === 16 ? 'RGB' : undefined;
+    case 3:
+      return depth === 1 || depth === 2 || depth === 4 || depth === 8 ? 'P' : undefined;
+    case 4:
+      return depth === 8 || depth === 16 ? 'LA' : undefined;
+    case 6:
+      return depth === 8 || depth === 16 ? 'RGBA' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function sniffPng(b: Uint8Array): ImageHeader {
+  if (b.length < 33 || ascii(b, 12, 4) !== 'IHDR') return { format: 'PNG', problem: 'truncated or malformed PNG header (no IHDR chunk)' };
+  const width = be32(b, 16);
+  const height = be32(b, 20);
+  const bitDepth = b[24]!;
+  const colourType = b[25]!;
+  const mode = pngMode(bitDepth, colourType);
+  if (!mode) return { format: 'PNG', width, height, problem: `invalid PNG bit depth ${bitDepth} for colour type ${colourType}` };
+  return { format: 'PNG', width, height, mode, bitDepth };
+}
+
+function sniffJpeg(b: Uint8Array): ImageHeader {
+  let i = 2;
+  while (i + 4 <= b.length) {
+    if (b[i] !== 0xff) return { format: 'JPEG', problem: `malformed JPEG: expected a marker at byte ${i}` };
+    let marker = b[i + 1]!;
+    while (marker === 0xff && i + 2 < b.length) marker = b[++i + 1]!;
+    i += 2;
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; // standalone markers
+    if (i + 2 > b.length) break;
+    const length = be16(b, i);
+    if (length < 2) return { format: 'JPEG', problem: `malformed JPEG: segment length ${length} at byte ${i}` };
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      if (i + 8 > b.length) break;
+      const precision = b[i + 2]!;
+      const height = be16(b, i + 3);
+      const width = be16(b, i + 5);
+      const components = b[i + 7]!;
+      const header: ImageHeader = { format: 'JPEG', width, height };
+      if (marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf) {
+        return { ...header, problem: 'lossless JPEG is not supported (Pillow cannot decode it either)' };
+      }
+      if (precision !== 8) return { ...header, problem: `${precision}-bit JPEG samples are not supported (only 8-bit)` };
+      if (width === 0 || height === 0) return { ...header, problem: `JPEG header declares a zero size (${width}×${height})` };
+      const mode: PillowMode | undefined = components === 1 ? 'L' : components === 3 ? 'RGB' : components === 4 ? 'CMYK' : undefined;
+      if (!mode) return { ...header, problem: `JPEG with ${components} colour components is not supported` };
+      return { ...header, mode };
+    }
+    if (marker === 0xda || marker === 0xd9) break; // scan data or end before any frame header
+    i += length;
+  }
+  return { format: 'JPEG', problem: 'truncated or malformed JPEG: no frame header (SOF) found' };
+}
+
+function sniffGif(b: Uint8Array): ImageHeader {
+  if (b.length < 13) return { format: 'GIF', problem: 'truncated GIF header' };
+  const width = le16(b, 6);
+  const height = le16(b, 8);
+  const flags = b[10]!;
+  let i = 13;
+  let palette = new Uint8Array(0);
+  if (flags & 0x80) {
+    const n = 3 << ((flags & 7) + 1);
+    palette = b.slice(i, i + n);
+    i += n;
+  }
+  // Pillow 9.4 treats an identity grey ramp palette as "no palette": the image opens as mode L.
+  let paletteNeeded = palette.length > 0 && isPaletteNeeded(palette);
+  let transparentIndex: number | undefined;
+  while (i < b.length) {
+    const tag = b[i]!;
+    if (tag === 0x21) {
+      const label = b[i + 1];
+      i += 2;
+      while (i < b.length) {
+        const size = b[i]!;
+        if (size === 0) {
+          i++;
+          break;
+        }
+        if (label === 0xf9 && size >= 4 && i + 4 < b.length && b[i + 1]! & 1) transparentIndex = b[i + 4]!;
+        i += size + 1;
+      }
+    } else if (tag === 0x2c) {
+      if (i + 10 > b.length) break;
+      const local = b[i + 9]!;
+      if (local & 0x80) {
+        const n = 3 << ((local & 7) + 1);
+        palette = b.slice(i + 10, i + 10 + n);
+        paletteNeeded = isPaletteNeeded(palette);
+      }
+      const frame = { left: le16(b, i + 1), top: le16(b, i + 3), width: le16(b, i + 5), height: le16(b, i + 7) };
+      const mode: PillowMode = paletteNeeded ? 'P' : 'L';
+      return {
+        format: 'GIF',
+        width,
+        height,
+        mode,
+        gif: { palette: paletteNeeded ? palette : new Uint8Array(0), transparentIndex, frame },
+      };
+    } else {
+      break;
+    }
+  }
+  return { format: 'GIF', width, height, problem: 'truncated or malformed GIF: no image found' };
+}
+
+function isPaletteNeeded(p: Uint8Array): boolean {
+  for (let i = 0; i + 2 < p.length; i += 3) {
+    const k = i / 3;
+    if (p[i] !== k || p[i + 1] !== k || p[i + 2] !== k) return true;
+  }
+  return false;
+}
+
+function sniffWebp(b: Uint8Array): ImageHeader {
+  const chunk = ascii(b, 12, 4);
+  if (chunk === 'VP8 ' || chunk === 'VP8L' || chunk === 'VP8X') return { format: 'WEBP' };
+  return { format: 'WEBP', problem: `malformed WebP: unknown first chunk ${JSON.stringify(chunk)}` };
+}

@@ -1,0 +1,64 @@
+/**
+ * The full model configuration, resolved from the checkpoint, the text model's config.json and
+ * (for checkpoints other than the two published ones) an EVA02-CLIP config JSON.
+ */
+import { readFileSync } from 'node:fs';
+import type { TextModelConfig } from '../checkpoint/hf-folder.js';
+import type { WeightMap } from '../checkpoint/weight-map.js';
+import { CheckpointError, ConfigError } from '../errors.js';
+import type { BertConfig } from './bert-config.js';
+import { EVA02_CLIP_B_16, EVA02_CLIP_L_14, type EvaVisionConfig, visionConfigFromJson } from './eva-config.js';
+import type { VisualizedBgeConfig } from './visualized-bge.js';
+
+export function bertConfigFromHf(c: TextModelConfig): BertConfig {
+  if (c.hidden_act !== 'gelu') throw new ConfigError(`text model hidden_act "${c.hidden_act}" is not supported (BGE uses exact "gelu")`);
+  if (c.position_embedding_type !== 'absolute')
+    throw new ConfigError(`text model position_embedding_type "${c.position_embedding_type}" is not supported (BGE uses "absolute")`);
+  return {
+    modelType: c.model_type,
+    hiddenSize: c.hidden_size,
+    numLayers: c.num_hidden_layers,
+    numHeads: c.num_attention_heads,
+    intermediateSize: c.intermediate_size,
+    layerNormEps: c.layer_norm_eps,
+    maxPositions: c.max_position_embeddings,
+    typeVocabSize: c.type_vocab_size,
+    vocabSize: c.vocab_size,
+    padTokenId: c.pad_token_id,
+  };
+}
+
+function countBlocks(w: WeightMap): number {
+  let n = 0;
+  while (w.has(`model_visual.visual.blocks.${n}.norm1.weight`)) n++;
+  return n;
+}
+
+/**
+ * The vision config: from `visionConfigPath` when given, else recognised from the checkpoint's
+ * shapes as one of the two published towers (B/16 of the base model, L/14 of m3).
+ */
+export function resolveVisionConfig(w: WeightMap, visionConfigPath?: string): EvaVisionConfig {
+  if (visionConfigPath) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(visionConfigPath, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`${visionConfigPath}: cannot read the vision config (${(err as Error).message})`, { cause: err });
+    }
+    return visionConfigFromJson(json, visionConfigPath);
+  }
+  const proj = w.shape('model_visual.visual.patch_embed.proj.weight');
+  const blocks = countBlocks(w);
+  for (const known of [EVA02_CLIP_B_16, EVA02_CLIP_L_14]) {
+    if (proj[0] === known.width && proj[2] === known.patchSize && blocks === known.layers) return known;
+  }
+  throw new CheckpointError(
+    w.source,
+    `the vision tower (width ${proj[0]}, patch ${proj[2]}, ${blocks} blocks) is not one of the published EVA02-CLIP-B-16 / L-14 towers; pass its EVA02-CLIP config JSON (--vision-config)`,
+  );
+}
+
+export function resolveModelConfig(w: WeightMap, text: TextModelConfig, visionConfigPath?: string): VisualizedBgeConfig {
+  return { vision: resolveVisionConfig(w, visionConfigPath), text: bertConfigFromHf(text) };
+}

@@ -1,0 +1,85 @@
+/**
+ * Building blocks shared by the architectures: each adds nodes to a graph, reading weights by
+ * the checkpoint's own names from a scoped WeightMap.
+ */
+import type { WeightMap } from '../checkpoint/weight-map.js';
+import type { GraphBuilder, Value } from '../onnx/graph.js';
+
+/** float16's most negative finite value: upstream's additive mask for padded keys (spec §4.3). */
+export const FP16_MIN = -65504;
+
+/** Row-major (rows × cols) → (cols × rows). */
+export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c]!;
+  }
+  return out;
+}
+
+/** A weight tensor as a graph initializer named by its checkpoint key. */
+export function param(g: GraphBuilder, w: WeightMap, name: string, shape?: readonly number[]): Value {
+  const t = w.get(name, shape);
+  return g.initializer(w.key(name), t.data, t.shape);
+}
+
+/**
+ * `y = x·Wᵀ + b` for a torch Linear whose weight is stored (out, in). The weight is transposed
+ * once at build time so that the graph runs a plain MatMul.
+ */
+export function linear(
+  g: GraphBuilder,
+  w: WeightMap,
+  x: Value,
+  dims: { in: number; out: number },
+  names: { weight?: string; bias?: string | null } = {},
+): Value {
+  const weightName = names.weight ?? 'weight';
+  const biasName = names.bias === undefined ? 'bias' : names.bias;
+  const weight = w.get(weightName, [dims.out, dims.in]);
+  const wt = g.initializer(`${w.key(weightName)}^T`, transpose2d(weight.data, dims.out, dims.in), [dims.in, dims.out]);
+  const y = g.op('MatMul', [x, wt], {}, w.key(weightName).replace(/\.weight$/, ''));
+  return biasName === null ? y : g.op('Add', [y, param(g, w, biasName, [dims.out])]);
+}
+
+/** LayerNorm over the last axis with the module's weight and bias. */
+export function layerNorm(g: GraphBuilder, w: WeightMap, x: Value, width: number, eps: number): Value {
+  return g.op(
+    'LayerNormalization',
+    [x, param(g, w, 'weight', [width]), param(g, w, 'bias', [width])],
+    { axis: -1, epsilon: { float: eps } },
+    w.key('ln'),
+  );
+}
+
+/** [B, S, heads·d] → [B, heads, S, d]. */
+export function splitHeads(g: GraphBuilder, x: Value, heads: number, headDim: number): Value {
+  const r = g.op('Reshape', [x, g.i64([0, 0, heads, headDim])]);
+  return g.op('Transpose', [r], { perm: [0, 2, 1, 3] });
+}
+
+/** [B, heads, S, d] → [B, S, heads·d]. */
+export function mergeHeads(g: GraphBuilder, x: Value, width: number): Value {
+  const t = g.op('Transpose', [x], { perm: [0, 2, 1, 3] });
+  return g.op('Reshape', [t, g.i64([0, 0, width])]);
+}
+
+/** softmax(scores)·v over the last axis. */
+export function attend(g: GraphBuilder, scores: Value, v: Value): Value {
+  const probs = g.op('Softmax', [scores], { axis: -1 });
+  return g.op('MatMul', [probs, v]);
+}
+
+/** Exact (erf) GELU as torch computes it: x · 0.5 · (1 + erf(x / √2)). */
+export function geluErf(g: GraphBuilder, x: Value): Value {
+  const e = g.op('Erf', [g.op('Mul', [x, g.f32(Math.SQRT1_2)])]);
+  const half = g.op('Mul', [x, g.f32(0.5)]);
+  return g.op('Mul', [half, g.op('Add', [e, g.f32(1)])]);
+}
+
+/** SiLU as torch's CPU kernel computes it: x / (1 + exp(−x)). */
+export function silu(g: GraphBuilder, x: Value): Value {
+  const denom = g.op('Add', [g.op('Exp', [g.op('Neg', [x])]), g.f32(1)]);
+  return g.op('Div', [x, denom]);
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs the two Visualized BGE graphs. Inputs here are already tokenised and preprocessed, and
+ * every batch is shape-uniform (see scheduler.ts), so this layer never pads.
+ */
+import type * as Ort from 'onnxruntime-node';
+import { type VisualizedBgeConfig, composedPositions, embeddingDim, imageTokenCount, textOnlyPositions } from '../model/visualized-bge.js';
+import { ort } from './session.js';
+
+export const PIXELS_PER_IMAGE = 3 * 224 * 224;
+
+export interface TextBatchItem {
+  readonly ids: readonly number[];
+  /** Image tokens [N, W] from the vision graph, or undefined for a text-only input. */
+  readonly imageTokens?: Float32Array;
+}
+
+export interface StageTimer {
+  (stage: 'vision' | 'text', ms: number): void;
+}
+
+export class ModelRunner {
+  constructor(
+    readonly config: VisualizedBgeConfig,
+    private readonly vision: Ort.InferenceSession,
+    private readonly text: Ort.InferenceSession,
+    private readonly onStage?: StageTimer,
+  ) {}
+
+  /** pixels of B images ([3, 224, 224] each) → image tokens [N, W] per image. */
+  async runVision(pixels: readonly Float32Array[]): Promise<Float32Array[]> {
+    const b = pixels.length;
+    const batch = new Float32Array(b * PIXELS_PER_IMAGE);
+    pixels.forEach((p, i) => batch.set(p, i * PIXELS_PER_IMAGE));
+    const start = performance.now();
+    const out = await this.vision.run({ pixel_values: new ort.Tensor('float32', batch, [b, 3, 224, 224]) });
+    this.onStage?.('vision', performance.now() - start);
+    const tokens = out['image_tokens']!.data as Float32Array;
+    const per = imageTokenCount(this.config) * embeddingDim(this.config);
+    return pixels.map((_, i) => tokens.slice(i * per, (i + 1) * per));
+  }
+
+  /**
+   * B inputs with the same token count and the same kind (all composed or all text-only) →
+   * their embeddings.
+   */
+  async runText(items: readonly TextBatchItem[]): Promise<Float32Array[]> {
+    const b = items.length;
+    const t = items[0]!.ids.length;
+    const withImage = items[0]!.imageTokens !== undefined;
+    for (const item of items) {
+      if (item.ids.length !== t || (item.imageTokens !== undefined) !== withImage) throw new Error('internal: a text batch must be shape-uniform');
+    }
+    const n = withImage ? imageTokenCount(this.config) : 0;
+    const w = embeddingDim(this.config);
+    const ids = new BigInt64Array(b * t);
+    const positions = new BigInt64Array(b * t);
+    const image = new Float32Array(b * n * w);
+    items.forEach((item, i) => {
+      const pos = withImage ? composedPositions(this.config, t) : textOnlyPositions(this.config.text, item.ids);
+      for (let j = 0; j < t; j++) {
+        ids[i * t + j] = BigInt(item.ids[j]!);
+        positions[i * t + j] = BigInt(pos[j]!);
+      }
+      if (item.imageTokens) image.set(item.imageTokens, i * n * w);
+    });
+    const start = performance.now();
+    const out = await this.text.run({
+      input_ids: new ort.Tensor('int64', ids, [b, t]),
+      position_ids: new ort.Tensor('int64', positions, [b, t]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(b * (n + t)).fill(1n), [b, n + t]),
+      image_tokens: new ort.Tensor('float32', image, [b, n, w]),
+    });
+    this.onStage?.('text', performance.now() - start);
+    const emb = out['embedding']!.data as Float32Array;
+    return items.map((_, i) => emb.slice(i * w, (i + 1) * w));
+  }
+
+  async release(): Promise<void> {
+    await this.vision.release();
+    await this.text.release();
+  }
+}

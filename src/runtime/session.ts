@@ -1,0 +1,44 @@
+/**
+ * ONNX Runtime sessions with the settings that make results reproducible: one pinned graph
+ * optimisation level (a different level fuses ops and changes bits), sequential execution and
+ * an explicit intra-op thread count (results are bitwise equal for any count on one machine).
+ */
+import * as ort from 'onnxruntime-node';
+
+/**
+ * Pinned once, here. 'basic' keeps op-by-op semantics (constant folding and redundant-node
+ * elimination only): closest to the float64 reference, no measurable speed loss
+ * (engine-feasibility.md §1.4, §2).
+ */
+export const GRAPH_OPTIMIZATION_LEVEL = 'basic' as const;
+
+export const ORT_VERSION: string = (ort.env as { versions?: { common?: string } }).versions?.common ?? 'unknown';
+
+export interface SessionSettings {
+  /** ONNX Runtime intra-op threads. Never changes a result. */
+  readonly threads: number;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1);
+}
+
+export function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: GRAPH_OPTIMIZATION_LEVEL,
+    executionMode: 'sequential',
+    intraOpNumThreads: settings.threads,
+    interOpNumThreads: 1,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    executionProviders: ['cpu'],
+  };
+}
+
+/** Creates a session from model bytes or an .onnx path (external data next to it). */
+export async function createSession(model: Uint8Array | string, settings: SessionSettings): Promise<ort.InferenceSession> {
+  const options = sessionOptions(settings);
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
+
+export { ort };

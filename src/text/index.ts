@@ -1,0 +1,1 @@
+export { TextTokenizer, type TokenizeOptions, type TokenizerKind } from './tokenizer.js';

@@ -1,0 +1,114 @@
+/**
+ * SentencePiece unigram segmentation (the optimised Viterbi of `unigram_model.cc`), over the
+ * piece list and scores of tokenizer.json's `Unigram` model.
+ *
+ * Why not tokenizers.js's Unigram: it puts the special tokens (`<s>`, `<mask>`, …, score 0, the
+ * best possible) into its trie, so text that normalises to "<s>" would become a control id, and
+ * it scores paths in float64 with a different tie order. SentencePiece never matches control
+ * pieces, accumulates scores in float32 and updates each end position by start, then length.
+ */
+
+export interface Piece {
+  /** The piece's surface in the normalised text; for unknown runs, the characters themselves. */
+  readonly token: string;
+  readonly id: number;
+}
+
+/** SentencePiece's penalty below the lowest piece score for an unknown character. */
+const UNK_PENALTY = 10;
+
+export class UnigramModel {
+  private readonly ids = new Map<string, number>();
+  /** float32 scores indexed by id. */
+  private readonly scores: Float32Array;
+  /** Longest piece (UTF-16 units) starting with each first UTF-16 unit: bounds the lookups. */
+  private readonly maxLengthByFirstUnit = new Map<number, number>();
+  private readonly unkScore: number;
+
+  /**
+   * @param pieces `[piece, score]` by id, as in tokenizer.json.
+   * @param unkId id of the unknown piece.
+   * @param excludedIds ids never matched from text (the special tokens).
+   */
+  constructor(
+    pieces: ReadonlyArray<readonly [string, number]>,
+    readonly unkId: number,
+    excludedIds: ReadonlySet<number>,
+  ) {
+    this.scores = new Float32Array(pieces.length);
+    let minScore = Infinity;
+    for (let id = 0; id < pieces.length; id++) {
+      const [piece, score] = pieces[id]!;
+      this.scores[id] = score;
+      if (excludedIds.has(id) || id === unkId || piece.length === 0) continue;
+      if (!this.ids.has(piece)) this.ids.set(piece, id);
+      const first = piece.charCodeAt(0);
+      if ((this.maxLengthByFirstUnit.get(first) ?? 0) < piece.length) this.maxLengthByFirstUnit.set(first, piece.length);
+      if (this.scores[id]! < minScore) minScore = this.scores[id]!;
+    }
+    this.unkScore = Math.fround((minScore === Infinity ? 0 : minScore) - UNK_PENALTY);
+  }
+
+  /** Segments one normalised string (with "▁" for spaces). Runs of unknown characters are fused. */
+  segment(normalized: string): Piece[] {
+    const n = normalized.length;
+    if (n === 0) return [];
+    const bestScore = new Float32Array(n + 1);
+    const startsAt = new Int32Array(n + 1).fill(-1);
+    const bestId = new Int32Array(n + 1);
+    startsAt[0] = 0;
+
+    for (let start = 0; start < n; start = nextCodePoint(normalized, start)) {
+      const base = bestScore[start]!;
+      const charEnd = nextCodePoint(normalized, start);
+      let hasSingleChar = false;
+      const maxLen = Math.min(this.maxLengthByFirstUnit.get(normalized.charCodeAt(start)) ?? 0, n - start);
+      for (let len = 1; len <= maxLen; len++) {
+        const id = this.ids.get(normalized.substr(start, len));
+        if (id === undefined) continue;
+        const end = start + len;
+        const candidate = Math.fround(this.scores[id]! + base);
+        if (startsAt[end] === -1 || candidate > bestScore[end]!) {
+          bestScore[end] = candidate;
+          startsAt[end] = start;
+          bestId[end] = id;
+        }
+        if (end === charEnd) hasSingleChar = true;
+      }
+      if (!hasSingleChar) {
+        const candidate = Math.fround(this.unkScore + base);
+        if (startsAt[charEnd] === -1 || candidate > bestScore[charEnd]!) {
+          bestScore[charEnd] = candidate;
+          startsAt[charEnd] = start;
+          bestId[charEnd] = this.unkId;
+        }
+      }
+    }
+
+    const reversed: Piece[] = [];
+    for (let end = n; end > 0; end = startsAt[end]!) {
+      reversed.push({ token: normalized.slice(startsAt[end]!, end), id: bestId[end]! });
+    }
+    reversed.reverse();
+
+    const out: Piece[] = [];
+    for (const piece of reversed) {
+      const last = out[out.length - 1];
+      if (piece.id === this.unkId && last !== undefined && last.id === this.unkId) {
+        out[out.length - 1] = { token: last.token + piece.token, id: this.unkId };
+      } else {
+        out.push(piece);
+      }
+    }
+    return out;
+  }
+}
+
+function nextCodePoint(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return i + 2;
+  }
+  return i + 1;
+}
