@@ -5,16 +5,20 @@
  *   const encoder = await Encoder.load({ weights: 'Visualized_base_en_v1.5.pth', textModel: 'bge-base-en-v1.5/' });
  *   const [a, b] = await encoder.encode([{ text: 'a dog' }, { image: 'dog.jpg', text: 'make it white' }]);
  */
-import { loadVisualizedWeights } from './checkpoint/load.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadVisualizedWeights, sha256File } from './checkpoint/load.js';
 import { readHfTextFolder } from './checkpoint/hf-folder.js';
 import { ConfigError, InputError, VbgeError } from './errors.js';
 import { ImagePreprocessPool } from './image/pool.js';
-import { preprocessImage } from './image/preprocess.js';
+import { PREPROCESS_VERSION, preprocessImage } from './image/preprocess.js';
+import { EVA02_CLIP_B_16, EVA02_CLIP_L_14 } from './model/eva-config.js';
 import { resolveModelConfig } from './model/config.js';
 import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph, embeddingDim, textTokenLimit } from './model/visualized-bge.js';
 import { serializeModel } from './onnx/serialize.js';
 import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-runner.js';
 import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
+import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
 import { createSession, defaultThreads } from './runtime/session.js';
 import { TextTokenizer } from './text/tokenizer.js';
 
@@ -87,6 +91,32 @@ export class Encoder {
     const workers = options.imageWorkers ?? 1;
     const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
     return new Encoder(config, tokenizer, new ModelRunner(config, vision, text, options.onStage), pool, options);
+  }
+
+  private provenanceRecord?: Promise<Provenance>;
+
+  /** What these embeddings depend on (hashes of the model files, versions, CPU dispatch path). */
+  provenance(): Promise<Provenance> {
+    this.provenanceRecord ??= (async (): Promise<Provenance> => {
+      const { weights, textWeights, visionConfig } = this.options;
+      const vision = visionConfig
+        ? `sha256:${createHash('sha256').update(readFileSync(visionConfig)).digest('hex')}`
+        : this.config.vision === EVA02_CLIP_B_16
+          ? 'builtin:EVA02-CLIP-B-16'
+          : this.config.vision === EVA02_CLIP_L_14
+            ? 'builtin:EVA02-CLIP-L-14'
+            : 'inferred';
+      return {
+        ...runtimeProvenance(),
+        checkpointSha256: await sha256File(weights),
+        textWeightsSha256: textWeights ? await sha256File(textWeights).catch(() => `folder:${textWeights}`) : null,
+        tokenizerSha256: this.tokenizer.fingerprint,
+        visionConfig: vision,
+        preprocessing: PREPROCESS_VERSION,
+        dim: this.dim,
+      };
+    })();
+    return this.provenanceRecord;
   }
 
   /** Length of every embedding. */

@@ -44,6 +44,8 @@ export {
 export {
   contiguousStride,
   writeTorchZip,
+  writeZipArchive,
+  type ZipArchiveEntry,
   type TorchZipTensorSpec,
   type TorchZipWriteOptions,
 } from './torch-zip-writer.js';

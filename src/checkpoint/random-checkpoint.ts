@@ -70,8 +70,8 @@ export interface VisualizedTensorSpec {
 }
 
 /** Every key of the variant's state dict with its shape, in registration order (spec §6.1). */
-export function listVisualizedTensors(variant: VisualizedVariant): VisualizedTensorSpec[] {
-  const d = VISUALIZED_DIMS[variant];
+export function listVisualizedTensors(variant: VisualizedVariant | VisualizedDims): VisualizedTensorSpec[] {
+  const d = typeof variant === 'string' ? VISUALIZED_DIMS[variant] : variant;
   const W = d.width;
   const out: VisualizedTensorSpec[] = [];
   const add = (key: string, shape: number[]): void => void out.push({ key, shape });
@@ -285,14 +285,18 @@ const FILE_NAMES: Record<VisualizedVariant, { pth: string; text: string }> = {
 export function writeRandomVisualizedCheckpoint(
   variant: VisualizedVariant,
   outDir: string,
-  opts: { seed?: number } = {},
+  opts: {
+    seed?: number;
+    /** Other sizes with the same structure (small ones for tests); the text folder keeps the variant's. */
+    dims?: VisualizedDims;
+  } = {},
 ): RandomCheckpointPaths {
   const seed = opts.seed ?? 20240601;
-  const dims = VISUALIZED_DIMS[variant];
+  const dims = opts.dims ?? VISUALIZED_DIMS[variant];
   const rope = ropeTables(dims.grid);
   mkdirSync(outDir, { recursive: true });
   const specs = new Map<string, TorchZipTensorSpec>();
-  listVisualizedTensors(variant).forEach(({ key, shape }, index) => {
+  listVisualizedTensors(dims).forEach(({ key, shape }, index) => {
     const ropeMatch = /^model_visual\.visual\.blocks\.\d+\.attn\.rope\.(freqs_cos|freqs_sin)$/.exec(key);
     if (ropeMatch) {
       specs.set(key, { dtype: 'float16', shape, shareStorageOf: `model_visual.visual.rope.${ropeMatch[1]}` });

@@ -5,7 +5,7 @@
  * streamed to disk one at a time, so multi-GB checkpoints never sit in memory whole.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { BYTES_PER_ELEMENT, numel, type StoredDType } from './tensor.js';
 
 export interface TorchZipTensorSpec {
@@ -116,6 +116,30 @@ export function writeTorchZip(
       zip.addChunks(`${prefix}/data/${s.key}`, s.numel * item, s.data instanceof Uint8Array ? [s.data] : s.data());
     }
     zip.addBytes(`${prefix}/version`, new TextEncoder().encode('3\n'));
+    zip.finish();
+  } finally {
+    zip.close();
+  }
+}
+
+export interface ZipArchiveEntry {
+  readonly name: string;
+  readonly data: Uint8Array;
+  /** Deflate this entry (zip method 8); torch.save never does, readers of checkpoints refuse it. */
+  readonly deflate?: boolean;
+}
+
+/**
+ * Writes a plain zip archive of small in-memory entries, with the same layout rules as
+ * `writeTorchZip` (64-byte aligned stored data). For building unusual or broken archives in tests.
+ */
+export function writeZipArchive(path: string, entries: readonly ZipArchiveEntry[], opts: { forceZip64?: boolean } = {}): void {
+  const zip = new ZipStreamWriter(path, opts.forceZip64 ?? false);
+  try {
+    for (const e of entries) {
+      if (e.deflate) zip.addDeflated(e.name, e.data);
+      else zip.addBytes(e.name, e.data);
+    }
     zip.finish();
   } finally {
     zip.close();
@@ -320,6 +344,8 @@ interface WrittenEntry {
   readonly name: Uint8Array;
   readonly headerOffset: number;
   readonly size: number;
+  readonly compressedSize: number;
+  readonly method: number;
   readonly crc: number;
 }
 
@@ -341,7 +367,21 @@ class ZipStreamWriter {
     this.addChunks(name, data.byteLength, [data]);
   }
 
-  addChunks(name: string, size: number, chunks: Iterable<Uint8Array>): void {
+  addDeflated(name: string, data: Uint8Array): void {
+    const packed = deflateRawSync(data);
+    this.addChunks(name, packed.byteLength, [packed], { method: 8, size: data.byteLength, crc: crc32(data) >>> 0 });
+  }
+
+  /**
+   * Appends one entry of `size` bytes (as stored). `deflated` describes an already-compressed
+   * payload: its method, uncompressed size and the CRC of the uncompressed data.
+   */
+  addChunks(
+    name: string,
+    size: number,
+    chunks: Iterable<Uint8Array>,
+    deflated?: { method: number; size: number; crc: number },
+  ): void {
     const nameBytes = new TextEncoder().encode(name);
     const headerOffset = this.offset;
     const zip64 = this.forceZip64 || size >= 0xffffffff;
@@ -352,12 +392,12 @@ class ZipStreamWriter {
     header.writeUInt32LE(0x04034b50, 0);
     header.writeUInt16LE(zip64 ? 45 : 20, 4);
     header.writeUInt16LE(0, 6); // flags
-    header.writeUInt16LE(0, 8); // stored
+    header.writeUInt16LE(deflated?.method ?? 0, 8);
     header.writeUInt16LE(0, 10); // time
     header.writeUInt16LE(0x21, 12); // date 1980-01-01
     header.writeUInt32LE(0, 14); // crc, patched below
     header.writeUInt32LE(zip64 ? 0xffffffff : size, 18);
-    header.writeUInt32LE(zip64 ? 0xffffffff : size, 22);
+    header.writeUInt32LE(zip64 ? 0xffffffff : (deflated?.size ?? size), 22);
     header.writeUInt16LE(nameBytes.length, 26);
     header.writeUInt16LE(zip64Extra + 4 + pad, 28);
     header.set(nameBytes, 30);
@@ -365,7 +405,7 @@ class ZipStreamWriter {
     if (zip64) {
       header.writeUInt16LE(0x0001, x);
       header.writeUInt16LE(16, x + 2);
-      header.writeBigUInt64LE(BigInt(size), x + 4);
+      header.writeBigUInt64LE(BigInt(deflated?.size ?? size), x + 4);
       header.writeBigUInt64LE(BigInt(size), x + 12);
       x += 20;
     }
@@ -382,27 +422,36 @@ class ZipStreamWriter {
       this.write(chunk);
     }
     if (written !== size) throw new Error(`writeTorchZip: "${name}" produced ${written} bytes, expected ${size}`);
+    if (deflated) crc = deflated.crc;
     const crcBytes = Buffer.alloc(4);
     crcBytes.writeUInt32LE(crc >>> 0, 0);
     writeSync(this.fd, crcBytes, 0, 4, headerOffset + 14);
-    this.entries.push({ name: nameBytes, headerOffset, size, crc: crc >>> 0 });
+    this.entries.push({
+      name: nameBytes,
+      headerOffset,
+      size: deflated?.size ?? size,
+      compressedSize: size,
+      method: deflated?.method ?? 0,
+      crc: crc >>> 0,
+    });
   }
 
   finish(): void {
     const cdOffset = this.offset;
     for (const e of this.entries) {
-      const needs64 = this.forceZip64 || e.size >= 0xffffffff || e.headerOffset >= 0xffffffff;
+      const needs64 =
+        this.forceZip64 || e.size >= 0xffffffff || e.compressedSize >= 0xffffffff || e.headerOffset >= 0xffffffff;
       const extraLen = needs64 ? 28 : 0;
       const rec = Buffer.alloc(46 + e.name.length + extraLen);
       rec.writeUInt32LE(0x02014b50, 0);
       rec.writeUInt16LE(needs64 ? 45 : 20, 4); // made by
       rec.writeUInt16LE(needs64 ? 45 : 20, 6); // needed
       rec.writeUInt16LE(0, 8);
-      rec.writeUInt16LE(0, 10);
+      rec.writeUInt16LE(e.method, 10);
       rec.writeUInt16LE(0, 12);
       rec.writeUInt16LE(0x21, 14);
       rec.writeUInt32LE(e.crc, 16);
-      rec.writeUInt32LE(needs64 ? 0xffffffff : e.size, 20);
+      rec.writeUInt32LE(needs64 ? 0xffffffff : e.compressedSize, 20);
       rec.writeUInt32LE(needs64 ? 0xffffffff : e.size, 24);
       rec.writeUInt16LE(e.name.length, 28);
       rec.writeUInt16LE(extraLen, 30);
@@ -417,7 +466,7 @@ class ZipStreamWriter {
         rec.writeUInt16LE(0x0001, x);
         rec.writeUInt16LE(24, x + 2);
         rec.writeBigUInt64LE(BigInt(e.size), x + 4);
-        rec.writeBigUInt64LE(BigInt(e.size), x + 12);
+        rec.writeBigUInt64LE(BigInt(e.compressedSize), x + 12);
         rec.writeBigUInt64LE(BigInt(e.headerOffset), x + 20);
       }
       this.write(rec);

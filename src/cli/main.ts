@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { VbgeError } from '../errors.js';
 import { registerEmbed } from './embed.js';
 import { registerPull } from './pull.js';
+import { registerVerify } from './verify.js';
 
 export function buildProgram(): Command {
   const program = new Command('vbge')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError(false);
   registerEmbed(program);
   registerPull(program);
+  registerVerify(program);
   return program;
 }
 

@@ -10,7 +10,7 @@ port.on('message', (req: PoolRequest) => {
   preprocessImage(req.input, req.options).then(
     (result) => {
       const msg: PoolResponse = { id: req.id, ok: true, result };
-      port.postMessage(msg, [result.pixels.buffer, result.rgb224.buffer]);
+      port.postMessage(msg, [result.pixels.buffer as ArrayBuffer, result.rgb224.buffer as ArrayBuffer]);
     },
     (err: unknown) => {
       const msg: PoolResponse = { id: req.id, ok: false, error: serializeError(err) };

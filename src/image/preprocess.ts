@@ -6,7 +6,7 @@
 import { LIMITS } from '../limits.js';
 import { decodeImage, readImageBytes, type DecodedImage } from './decode.js';
 import { applyOrientation } from './orient.js';
-import { premultiplyAlpha, resizeBicubic, resizeNearest, unpremultiplyAlpha, type Raster } from './resample.js';
+import { premultiplyAlpha, resizeBicubic, resizeNearest, unpremultiplyAlpha, type Raster, type Window } from './resample.js';
 import type { PillowMode } from './sniff.js';
 
 export interface PreprocessOptions {
@@ -59,12 +59,16 @@ export function centerCropOffsets(width: number, height: number, size = IMAGE_SI
   return { left: roundHalfEven((width - size) / 2.0), top: roundHalfEven((height - size) / 2.0) };
 }
 
-/** Pillow's `Image.resize(size, BICUBIC)` dispatch by mode (spec §7.3). */
-export function resizeLikePillow(img: Raster, mode: PillowMode, width: number, height: number): Raster {
-  if (img.width === width && img.height === height) return img;
-  if (mode === 'P' || mode === '1') return resizeNearest(img, width, height);
-  if (mode === 'RGBA' || mode === 'LA') return unpremultiplyAlpha(resizeBicubic(premultiplyAlpha(img), width, height));
-  return resizeBicubic(img, width, height);
+/**
+ * Pillow's `Image.resize((width, height), BICUBIC)` dispatch by mode (spec §7.3), computing only
+ * `window` of the result: the centre crop never reads the rest, and each output pixel is independent.
+ */
+export function resizeLikePillow(img: Raster, mode: PillowMode, width: number, height: number, window?: Window): Raster {
+  if (mode === 'P' || mode === '1') return resizeNearest(img, width, height, window);
+  if ((mode === 'RGBA' || mode === 'LA') && (width !== img.width || height !== img.height)) {
+    return unpremultiplyAlpha(resizeBicubic(premultiplyAlpha(img), width, height, window));
+  }
+  return resizeBicubic(img, width, height, window);
 }
 
 function mulDiv255(a: number, b: number): number {
@@ -72,17 +76,14 @@ function mulDiv255(a: number, b: number): number {
   return ((t >> 8) + t) >> 8;
 }
 
-/** Crops the 224×224 window and applies Pillow's `convert('RGB')` for the mode. */
-export function cropToRgb(img: Raster, mode: PillowMode, left: number, top: number, size = IMAGE_SIZE): Uint8Array {
+/** Pillow's `convert('RGB')` from the raster's mode (alpha dropped, grey replicated, CMYK naive). */
+export function convertToRgb(img: Raster, mode: PillowMode): Uint8Array {
   const { data, width, height, channels: c } = img;
-  if (left < 0 || top < 0 || left + size > width || top + size > height) {
-    throw new RangeError(`crop ${size}×${size} at (${left}, ${top}) does not fit a ${width}×${height} image`);
-  }
-  const out = new Uint8Array(size * size * 3);
+  const out = new Uint8Array(width * height * 3);
   let o = 0;
-  for (let y = 0; y < size; y++) {
-    let p = ((top + y) * width + left) * c;
-    for (let x = 0; x < size; x++, p += c, o += 3) {
+  for (let y = 0; y < height; y++) {
+    let p = y * width * c;
+    for (let x = 0; x < width; x++, p += c, o += 3) {
       if (c <= 2) {
         out[o] = out[o + 1] = out[o + 2] = data[p]!;
       } else if (mode === 'CMYK') {
@@ -127,9 +128,10 @@ export function transformDecoded(decoded: DecodedImage, applyExifOrientation = f
   let img: Raster = decoded;
   if (applyExifOrientation) img = applyOrientation(img, decoded.orientation);
   const target = resizeTarget(img.width, img.height);
-  const resized = resizeLikePillow(img, decoded.mode, target.width, target.height);
-  const { left, top } = centerCropOffsets(resized.width, resized.height);
-  const rgb224 = cropToRgb(resized, decoded.mode, left, top);
+  const { left, top } = centerCropOffsets(target.width, target.height);
+  const window = { left, top, width: IMAGE_SIZE, height: IMAGE_SIZE };
+  const cropped = resizeLikePillow(img, decoded.mode, target.width, target.height, window);
+  const rgb224 = convertToRgb(cropped, decoded.mode);
   return {
     pixels: normalise(rgb224),
     rgb224,

@@ -38,44 +38,57 @@ export interface AxisCoefficients {
   start: Int32Array;
   /** Number of taps per output pixel. */
   count: Int32Array;
-  /** `outSize * ksize` weights in 22-bit fixed point. */
+  /** `count * ksize` weights in 22-bit fixed point. */
   weights: Int32Array;
 }
 
-/** Pillow's `precompute_coeffs` for the bicubic filter over the full input range, then `normalize_coeffs_8bpc`. */
-export function bicubicCoefficients(inSize: number, outSize: number): AxisCoefficients {
+/**
+ * Pillow's `precompute_coeffs` (bicubic, full input range) then `normalize_coeffs_8bpc`, for the
+ * output pixels `first … first + n − 1` of an axis resized from `inSize` to `outSize`.
+ * Each output pixel's taps depend only on its own index, so a window is exact.
+ */
+export function bicubicCoefficients(inSize: number, outSize: number, first = 0, n = outSize - first): AxisCoefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1.0);
   const support = BICUBIC_SUPPORT * filterScale;
   const ksize = Math.ceil(support) * 2 + 1;
   const invFilterScale = 1.0 / filterScale;
-  const start = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * ksize);
+  const start = new Int32Array(n);
+  const count = new Int32Array(n);
+  const weights = new Int32Array(n * ksize);
   const tmp = new Float64Array(ksize);
   const one = 1 << PRECISION_BITS;
-  for (let xx = 0; xx < outSize; xx++) {
+  for (let i = 0; i < n; i++) {
+    const xx = first + i;
     const center = (xx + 0.5) * scale;
     let xmin = Math.trunc(center - support + 0.5);
     if (xmin < 0) xmin = 0;
     let xmax = Math.trunc(center + support + 0.5);
     if (xmax > inSize) xmax = inSize;
-    const n = xmax - xmin;
+    const taps = xmax - xmin;
     let ww = 0.0;
-    for (let x = 0; x < n; x++) {
+    for (let x = 0; x < taps; x++) {
       const w = bicubic((x + xmin - center + 0.5) * invFilterScale);
       tmp[x] = w;
       ww += w;
     }
-    const base = xx * ksize;
-    for (let x = 0; x < n; x++) {
+    const base = i * ksize;
+    for (let x = 0; x < taps; x++) {
       const w = ww !== 0.0 ? tmp[x]! / ww : tmp[x]!;
       weights[base + x] = w < 0 ? Math.trunc(w * one - 0.5) : Math.trunc(w * one + 0.5);
     }
-    start[xx] = xmin;
-    count[xx] = n;
+    start[i] = xmin;
+    count[i] = taps;
   }
   return { ksize, start, count, weights };
+}
+
+/** A rectangle of the resized image to produce (the rest is never computed). */
+export interface Window {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 function clampShift(acc: number): number {
@@ -158,62 +171,72 @@ function verticalPass(
   return out;
 }
 
-/** Pillow's `Image.resize(size, BICUBIC)` on an 8-bit raster of any channel count (full-image box). */
-export function resizeBicubic(src: Raster, outWidth: number, outHeight: number): Raster {
-  checkSizes(src, outWidth, outHeight);
-  const { width, height, channels } = src;
-  if (outWidth === width && outHeight === height) {
-    return { data: src.data.slice(), width, height, channels };
+/** Copies columns `left … left + width − 1` of rows `firstRow …` (an axis that needs no resampling). */
+function copyColumns(src: Raster, left: number, width: number, firstRow: number, rowCount: number): Uint8Array {
+  const { data, width: inWidth, channels } = src;
+  const out = new Uint8Array(width * rowCount * channels);
+  const rowBytes = width * channels;
+  for (let y = 0; y < rowCount; y++) {
+    const from = ((firstRow + y) * inWidth + left) * channels;
+    out.set(data.subarray(from, from + rowBytes), y * rowBytes);
   }
-  const vertical = bicubicCoefficients(height, outHeight);
-  const firstRow = vertical.start[0]!;
-  const lastRow = vertical.start[outHeight - 1]! + vertical.count[outHeight - 1]!;
-  let data = src.data;
-  let rowOffset = 0;
-  let curWidth = width;
-  if (outWidth !== width) {
-    data = horizontalPass(src, bicubicCoefficients(width, outWidth), outWidth, firstRow, lastRow - firstRow);
-    rowOffset = firstRow;
-    curWidth = outWidth;
-  }
-  if (outHeight !== height) {
-    data = verticalPass(data, curWidth * channels, vertical, outHeight, rowOffset);
-  }
-  return { data, width: outWidth, height: outHeight, channels };
+  return out;
 }
 
-/** Source indices for Pillow's nearest scaling along one axis (`ImagingScaleAffine`'s accumulation). */
-export function nearestIndices(inSize: number, outSize: number): Int32Array {
+/**
+ * Pillow's `Image.resize((outWidth, outHeight), BICUBIC)` on an 8-bit raster of any channel count
+ * (full-image box), returning only `window` of the result (default: all of it).
+ */
+export function resizeBicubic(src: Raster, outWidth: number, outHeight: number, window?: Window): Raster {
+  const win = checkSizes(src, outWidth, outHeight, window);
+  const { width, height, channels } = src;
+  // Rows of the (horizontally resampled) intermediate that the vertical pass reads.
+  const vertical = outHeight !== height ? bicubicCoefficients(height, outHeight, win.top, win.height) : undefined;
+  const firstRow = vertical ? vertical.start[0]! : win.top;
+  const lastRow = vertical ? vertical.start[win.height - 1]! + vertical.count[win.height - 1]! : win.top + win.height;
+  const rows = lastRow - firstRow;
+  const horizontal =
+    outWidth !== width
+      ? horizontalPass(src, bicubicCoefficients(width, outWidth, win.left, win.width), win.width, firstRow, rows)
+      : copyColumns(src, win.left, win.width, firstRow, rows);
+  const data = vertical ? verticalPass(horizontal, win.width * channels, vertical, win.height, firstRow) : horizontal;
+  return { data, width: win.width, height: win.height, channels };
+}
+
+/**
+ * Source indices for Pillow's nearest scaling along one axis, for output pixels `first … first + n − 1`.
+ * `ImagingScaleAffine` accumulates the source coordinate (`pos += step`), so we replay the sum from 0.
+ */
+export function nearestIndices(inSize: number, outSize: number, first = 0, n = outSize - first): Int32Array {
   const step = inSize / outSize;
-  const idx = new Int32Array(outSize);
+  const idx = new Int32Array(n);
   let pos = step * 0.5;
-  for (let i = 0; i < outSize; i++) {
-    const v = pos < 0 ? -1 : Math.trunc(pos);
-    idx[i] = v < 0 ? 0 : v >= inSize ? inSize - 1 : v;
+  for (let i = 0; i < first + n; i++) {
+    if (i >= first) {
+      const v = Math.trunc(pos);
+      idx[i - first] = v >= inSize ? inSize - 1 : v;
+    }
     pos += step;
   }
   return idx;
 }
 
-/** Pillow's `Image.resize(size, NEAREST)` (what modes `P` and `1` always get). */
-export function resizeNearest(src: Raster, outWidth: number, outHeight: number): Raster {
-  checkSizes(src, outWidth, outHeight);
+/** Pillow's `Image.resize(size, NEAREST)` (what modes `P` and `1` always get), returning only `window`. */
+export function resizeNearest(src: Raster, outWidth: number, outHeight: number, window?: Window): Raster {
+  const win = checkSizes(src, outWidth, outHeight, window);
   const { data, width, height, channels } = src;
-  if (outWidth === width && outHeight === height) {
-    return { data: data.slice(), width, height, channels };
-  }
-  const xs = nearestIndices(width, outWidth);
-  const ys = nearestIndices(height, outHeight);
-  const out = new Uint8Array(outWidth * outHeight * channels);
+  const xs = nearestIndices(width, outWidth, win.left, win.width);
+  const ys = nearestIndices(height, outHeight, win.top, win.height);
+  const out = new Uint8Array(win.width * win.height * channels);
   let o = 0;
-  for (let y = 0; y < outHeight; y++) {
+  for (let y = 0; y < win.height; y++) {
     const rowIn = ys[y]! * width * channels;
-    for (let x = 0; x < outWidth; x++) {
+    for (let x = 0; x < win.width; x++) {
       const p = rowIn + xs[x]! * channels;
       for (let c = 0; c < channels; c++) out[o++] = data[p + c]!;
     }
   }
-  return { data: out, width: outWidth, height: outHeight, channels };
+  return { data: out, width: win.width, height: win.height, channels };
 }
 
 /** Pillow's `MULDIV255`: round(a·b / 255) in integers. */
@@ -250,7 +273,7 @@ export function unpremultiplyAlpha(img: Raster): Raster {
   return img;
 }
 
-function checkSizes(src: Raster, outWidth: number, outHeight: number): void {
+function checkSizes(src: Raster, outWidth: number, outHeight: number, window?: Window): Window {
   const { data, width, height, channels } = src;
   if (data.length !== width * height * channels) {
     throw new RangeError(`raster of ${width}×${height}×${channels} has ${data.length} bytes`);
@@ -258,4 +281,15 @@ function checkSizes(src: Raster, outWidth: number, outHeight: number): void {
   if (!(outWidth >= 1 && outHeight >= 1 && Number.isInteger(outWidth) && Number.isInteger(outHeight))) {
     throw new RangeError(`invalid output size ${outWidth}×${outHeight}`);
   }
+  const win = window ?? { left: 0, top: 0, width: outWidth, height: outHeight };
+  const ok =
+    [win.left, win.top, win.width, win.height].every(Number.isInteger) &&
+    win.left >= 0 &&
+    win.top >= 0 &&
+    win.width >= 1 &&
+    win.height >= 1 &&
+    win.left + win.width <= outWidth &&
+    win.top + win.height <= outHeight;
+  if (!ok) throw new RangeError(`window ${JSON.stringify(win)} is not inside ${outWidth}×${outHeight}`);
+  return win;
 }

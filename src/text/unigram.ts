@@ -67,7 +67,9 @@ export class UnigramModel {
         const id = this.ids.get(normalized.substr(start, len));
         if (id === undefined) continue;
         const end = start + len;
-        const candidate = Math.fround(this.scores[id]! + base);
+        // In unigram_model.cc this sum is a double (the piece score goes through a double
+        // expression) compared with the float stored so far; exact ties are rare but real.
+        const candidate = this.scores[id]! + base;
         if (startsAt[end] === -1 || candidate > bestScore[end]!) {
           bestScore[end] = candidate;
           startsAt[end] = start;
@@ -76,6 +78,7 @@ export class UnigramModel {
         if (end === charEnd) hasSingleChar = true;
       }
       if (!hasSingleChar) {
+        // float + float stays float in C++.
         const candidate = Math.fround(this.unkScore + base);
         if (startsAt[charEnd] === -1 || candidate > bestScore[charEnd]!) {
           bestScore[charEnd] = candidate;

@@ -1,0 +1,38 @@
+/**
+ * Deterministic by construction: the serialized graphs contain no dropout and no random-number
+ * op, and only the ops we expect. Inspects the real protobuf that ONNX Runtime loads.
+ */
+import { describe, expect, test } from 'vitest';
+import { buildTextGraph, buildVisionGraph } from '../../src/model/visualized-bge.js';
+import { decodeModel, serializeModel } from '../../src/onnx/serialize.js';
+import { loadFixtureModel } from '../helpers/tiny-model.js';
+
+const FORBIDDEN = /dropout|random|multinomial|bernoulli/i;
+const ALLOWED = new Set([
+  'Add', 'Cast', 'Concat', 'Conv', 'Div', 'Erf', 'Exp', 'Expand', 'Gather', 'Identity', 'LayerNormalization',
+  'MatMul', 'Max', 'Mul', 'Neg', 'ReduceL2', 'Reshape', 'Shape', 'Slice', 'Softmax', 'Sub', 'Transpose', 'Unsqueeze',
+]);
+
+describe.each(['tiny-bert', 'tiny-xlmr'] as const)('%s graphs', (set) => {
+  const model = loadFixtureModel(set);
+  for (const [name, build] of [['vision', buildVisionGraph], ['text', buildTextGraph]] as const) {
+    test(`${name} graph has no dropout or random op`, () => {
+      const proto = decodeModel(serializeModel(build(model.weights, model.config)));
+      const ops = proto.graph!.node!.map((n) => `${n.domain ? `${n.domain}.` : ''}${n.opType}`);
+      expect(ops.length).toBeGreaterThan(50);
+      expect(ops.filter((op) => FORBIDDEN.test(op))).toEqual([]);
+      expect([...new Set(ops)].filter((op) => !ALLOWED.has(op))).toEqual([]);
+      // No training-mode attribute anywhere (e.g. a BatchNorm/Dropout training_mode flag).
+      const attrs = proto.graph!.node!.flatMap((n) => (n.attribute ?? []).map((a) => a.name));
+      expect(attrs.filter((a) => /training|seed/i.test(a ?? ''))).toEqual([]);
+    });
+  }
+
+  test('the detector would catch a dropout node', () => {
+    const g = buildTextGraph(model.weights, model.config);
+    const out = g.outputs[0]!;
+    g.op('Dropout', [{ name: out.name }], {}, 'sneaky');
+    const ops = decodeModel(serializeModel(g)).graph!.node!.map((n) => n.opType ?? '');
+    expect(ops.filter((op) => FORBIDDEN.test(op))).toEqual(['Dropout']);
+  });
+});
