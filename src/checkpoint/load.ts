@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { CheckpointError } from '../errors.js';
 import { openRegularFile, readExact } from './file-io.js';
 import { mapHfTextWeights, readHfTextFolder } from './hf-folder.js';
-import { looksLikeSafetensors, openSafetensors } from './safetensors.js';
+import { looksLikeSafetensors, MAX_SAFETENSORS_HEADER_BYTES, openSafetensors } from './safetensors.js';
 import type { StoredTensor } from './tensor.js';
 import { openTorchZip } from './torch-zip.js';
 import { WeightMap } from './weight-map.js';
@@ -24,7 +24,7 @@ export function detectCheckpointFormat(path: string): CheckpointFormat {
     if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x05 && head[3] === 0x06) {
       throw new CheckpointError(path, 'is an empty zip archive, not a torch.save file');
     }
-    if (looksLikeSafetensors(head, size)) return 'safetensors';
+    if (looksLikeSafetensors(head, size) || looksLikeTruncatedSafetensors(head)) return 'safetensors';
     if (head[0] === 0x80 && head[1] !== undefined && head[1] <= 5) {
       throw new CheckpointError(
         path,
@@ -40,6 +40,13 @@ export function detectCheckpointFormat(path: string): CheckpointFormat {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A plausible safetensors header length followed by '{': let the reader say what is wrong. */
+function looksLikeTruncatedSafetensors(head: Uint8Array): boolean {
+  if (head.length < 9 || head[8] !== 0x7b) return false;
+  const n = new DataView(head.buffer, head.byteOffset, head.byteLength).getBigUint64(0, true);
+  return n >= 2n && n <= BigInt(MAX_SAFETENSORS_HEADER_BYTES);
 }
 
 /** Opens a `.pth` / `pytorch_model.bin` / `.safetensors` file, whatever its name. */

@@ -99,8 +99,9 @@ export function unpickle(data: Uint8Array, hooks: UnpickleHooks, source: string,
     return data.subarray(at, pos);
   };
   const text = (n: number | bigint): string => {
+    const b = bytes(n);
     try {
-      return utf8.decode(bytes(n));
+      return utf8.decode(b);
     } catch {
       return fail('invalid UTF-8 in a string');
     }

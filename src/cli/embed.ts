@@ -90,29 +90,30 @@ export async function runEmbed(opts: EmbedOptions): Promise<number> {
   const encoder = await Encoder.load({ ...files, threads, batchSize, applyExifOrientation: opts.exifOrientation ?? false });
   const sink = opts.format === 'npy' ? npySink(opts.output!, encoder.dim) : jsonlSink(opts.output);
   let failures = 0;
-  const report = (line: InputLine, message: string): void => {
+  const nameOf = (line: InputLine): string => (opts.input !== undefined ? `line ${line.line}, id ${JSON.stringify(line.id)}` : 'input');
+  const report = (message: string): void => {
     failures++;
-    process.stderr.write(`vbge embed: ${opts.input !== undefined ? `line ${line.line}` : 'input'} (id ${JSON.stringify(line.id)}): ${message}\n`);
+    process.stderr.write(`vbge embed: ${message}\n`);
   };
   const flush = async (chunk: InputLine[]): Promise<void> => {
     const valid = chunk.filter((l): l is Extract<InputLine, { text?: string }> => !('error' in l));
     const inputs: EncodeInput[] = valid.map((l) => ({
       ...(l.text !== undefined ? { text: l.text } : {}),
       ...(l.image !== undefined ? { image: l.image } : {}),
-      name: `id ${JSON.stringify(l.id)}`,
+      name: nameOf(l),
     }));
     const results = await encoder.encodeSettled(inputs, { truncate: opts.truncate ?? false, batchSize });
     const byLine = new Map(valid.map((l, k) => [l, results[k]!]));
     for (const line of chunk) {
       if ('error' in line) {
-        report(line, line.error);
+        report(`${nameOf(line)}: ${line.error}`);
         sink.write(line.id, null);
         continue;
       }
       const r = byLine.get(line)!;
       if (r.ok) sink.write(line.id, r.embedding);
       else {
-        report(line, r.error.message.replace(/^id \S+: /, ''));
+        report(r.error.message);
         sink.write(line.id, null);
       }
     }

@@ -28,7 +28,7 @@ export class HubOfflineError extends HubError {
     cacheDir: string,
   ) {
     super(
-      `not in the Hugging Face cache (${cacheDir}) and downloads are off: ${missing.join(', ')}; ` +
+      `missing from the Hugging Face cache ${cacheDir} and downloads are off: ${missing.join(', ')}; ` +
         `run \`${fetchCommand}\` while online (with HF_HUB_OFFLINE unset)`,
     );
   }

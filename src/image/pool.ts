@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { VbgeError } from '../errors.js';
 import { deserializeError, type PoolRequest, type PoolResponse } from './pool-protocol.js';
@@ -21,13 +21,17 @@ interface Slot {
   task?: Task;
 }
 
-/** The worker entry next to this module: `.ts` under tsx/vitest (loaded through tsx), `.js` from dist. */
-function workerEntry(): { url: URL; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './pool-worker.ts' : './pool-worker.js', import.meta.url);
-  if (!fromSource) return { url, execArgv: [] };
-  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { url, execArgv: ['--import', tsxLoader] };
+/**
+ * Starts the worker entry that sits next to this module: `pool-worker.js` when running compiled
+ * code, or `pool-worker.ts` when running from sources (vitest, tsx). Loader hooks registered with
+ * `--import` do not reach worker threads on Node 20, so from sources the worker installs tsx's
+ * synchronous require hook itself and loads the TypeScript entry through it.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./pool-worker.js', import.meta.url));
+  const tsxRequireHook = createRequire(import.meta.url).resolve('tsx/cjs');
+  const entry = fileURLToPath(new URL('./pool-worker.ts', import.meta.url));
+  return new Worker(`require(${JSON.stringify(tsxRequireHook)}); require(${JSON.stringify(entry)});`, { eval: true });
 }
 
 export class ImagePreprocessPool {
@@ -79,8 +83,7 @@ export class ImagePreprocessPool {
   }
 
   private spawn(): Slot {
-    const { url, execArgv } = workerEntry();
-    const worker = new Worker(url, { execArgv });
+    const worker = startWorker();
     const slot: Slot = { worker };
     worker.on('message', (msg: PoolResponse) => {
       const task = slot.task;

@@ -24,7 +24,8 @@ for (let y = 0; y < H; y++) {
 }
 const s4 = () => sharp(rgba, { raw: { width: W, height: H, channels: 4 } });
 const s3 = () => s4().removeAlpha();
-const s16 = () => sharp(Buffer.from(u16.buffer), { raw: { width: W, height: H, channels: 4, depth: 'ushort' } });
+// A Uint16Array input is read as 16-bit samples.
+const s16 = () => sharp(u16, { raw: { width: W, height: H, channels: 4 } });
 const out = (name: string) => `${dir}/${name}`;
 
 await s16().toColourspace('rgb16').png().toFile(out('sh_rgba16.png'));

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError, LimitError, VbgeError } from '../../src/errors.js';
+import { ImagePreprocessPool } from '../../src/image/pool.js';
+import { preprocessImage } from '../../src/image/preprocess.js';
+import { FIXTURES } from '../helpers/fixtures.js';
+
+const images = ['wiki_candi_1.jpg', 'synth_rgba_320x240.png', 'synth_palette_400x300.png', 'synth_la_200x260.png', 'synth_small_50x40.png'];
+
+describe('ImagePreprocessPool', () => {
+  const pool = new ImagePreprocessPool({ workers: 2 });
+  afterAll(() => pool.close());
+
+  it('returns the same bytes as the direct call, for paths and bytes, in parallel', async () => {
+    const paths = images.map((n) => join(FIXTURES, 'images', n));
+    const viaPool = await Promise.all([
+      ...paths.map((p) => pool.run(p)),
+      ...paths.map((p) => pool.run(new Uint8Array(readFileSync(p)))),
+    ]);
+    for (let i = 0; i < viaPool.length; i++) {
+      const direct = await preprocessImage(paths[i % paths.length]!);
+      const got = viaPool[i]!;
+      expect(got.pixels).toBeInstanceOf(Float32Array);
+      expect(got.rgb224).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(got.rgb224).equals(Buffer.from(direct.rgb224))).toBe(true);
+      expect(Buffer.from(got.pixels.buffer).equals(Buffer.from(direct.pixels.buffer))).toBe(true);
+      expect(got.source).toEqual(direct.source);
+    }
+  });
+
+  it('passes options through (EXIF orientation)', async () => {
+    const p = join(FIXTURES, 'images', 'synth_exif_orient6.jpg');
+    const a = await pool.run(p, { applyExifOrientation: true });
+    const b = await preprocessImage(p, { applyExifOrientation: true });
+    expect(Buffer.from(a.rgb224).equals(Buffer.from(b.rgb224))).toBe(true);
+  });
+
+  it('propagates typed errors with the same message', async () => {
+    const text = new TextEncoder().encode('not an image');
+    const direct = await preprocessImage(text, { inputName: 'input 7' }).then(() => new Error('resolved'), (e: unknown) => e as Error);
+    const pooled = await pool.run(text, { inputName: 'input 7' }).then(() => new Error('resolved'), (e: unknown) => e as Error);
+    expect(pooled).toBeInstanceOf(InputError);
+    expect(pooled).not.toBeInstanceOf(LimitError);
+    expect(pooled.message).toBe(direct.message);
+    expect((pooled as InputError).input).toBe('input 7');
+
+    const p = join(FIXTURES, 'images', 'synth_small_50x40.png');
+    const directLimit = await preprocessImage(p, { maxPixels: 100 }).then(() => new Error('resolved'), (e: unknown) => e as Error);
+    const pooledLimit = await pool.run(p, { maxPixels: 100 }).then(() => new Error('resolved'), (e: unknown) => e as Error);
+    expect(pooledLimit).toBeInstanceOf(LimitError);
+    expect(pooledLimit.message).toBe(directLimit.message);
+    expect((pooledLimit as LimitError).limitName).toBe('image pixel count');
+    expect((pooledLimit as LimitError).actual).toBe(2000);
+    expect((pooledLimit as LimitError).limit).toBe(100);
+  });
+
+  it('rejects work after close', async () => {
+    const p = new ImagePreprocessPool({ workers: 1 });
+    const r = await p.run(join(FIXTURES, 'images', 'synth_small_50x40.png'));
+    expect(r.pixels.length).toBe(3 * 224 * 224);
+    await p.close();
+    await expect(p.run(join(FIXTURES, 'images', 'synth_small_50x40.png'))).rejects.toThrow(VbgeError);
+  });
+});
