@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // ONNX Runtime sessions and sharp are native; forks isolate them cleanly.
     pool: 'forks',
+    setupFiles: ['test/setup-env.ts'],
   },
 });

@@ -5,14 +5,13 @@
  *   const encoder = await Encoder.load({ weights: 'Visualized_base_en_v1.5.pth', textModel: 'bge-base-en-v1.5/' });
  *   const [a, b] = await encoder.encode([{ text: 'a dog' }, { image: 'dog.jpg', text: 'make it white' }]);
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadVisualizedWeights, sha256File } from './checkpoint/load.js';
 import { readHfTextFolder } from './checkpoint/hf-folder.js';
 import { ConfigError, InputError, VbgeError } from './errors.js';
 import { ImagePreprocessPool } from './image/pool.js';
 import { PREPROCESS_VERSION, preprocessImage } from './image/preprocess.js';
-import { EVA02_CLIP_B_16, EVA02_CLIP_L_14 } from './model/eva-config.js';
 import { resolveModelConfig } from './model/config.js';
 import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph, embeddingDim, textTokenLimit } from './model/visualized-bge.js';
 import { serializeModel } from './onnx/serialize.js';
@@ -20,6 +19,8 @@ import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-
 import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
 import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
 import { createSession, defaultThreads } from './runtime/session.js';
+import { defaultCacheDir, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
+import { describeVisionConfig, readExportManifest } from './runtime/export.js';
 import { TextTokenizer } from './text/tokenizer.js';
 
 /** An image as a file path, encoded file bytes, or an already preprocessed [3, 224, 224] tensor. */
@@ -41,13 +42,17 @@ export interface EncodeOptions {
 
 export interface EncoderLoadOptions {
   /** A Visualized BGE checkpoint (`Visualized_base_en_v1.5.pth`, `Visualized_m3.pth`, or alike). */
-  readonly weights: string;
-  /** The BGE text model folder: config.json and tokenizer files. */
-  readonly textModel: string;
+  readonly weights?: string;
+  /** The BGE text model folder: config.json and tokenizer files (default for `onnx`: its tokenizer/ folder). */
+  readonly textModel?: string;
   /** An EVA02-CLIP config JSON; needed only for checkpoints other than the two published ones. */
   readonly visionConfig?: string;
   /** Take the text tower's weights from this HF folder or weights file instead of the checkpoint. */
   readonly textWeights?: string;
+  /** A folder written by `vbge export --onnx`, instead of `weights`. */
+  readonly onnx?: string;
+  /** Where converted graphs are cached (default: see `defaultCacheDir`); false builds them in memory every time. */
+  readonly graphCache?: string | false;
   /** ONNX Runtime intra-op threads (default: all cores). Never changes a result. */
   readonly threads?: number;
   /** Default batch size for `encode` (default 8). */
@@ -78,20 +83,27 @@ export class Encoder {
   ) {}
 
   static async load(options: EncoderLoadOptions): Promise<Encoder> {
-    const weights = loadVisualizedWeights(options.weights, { textWeights: options.textWeights });
-    const folder = readHfTextFolder(options.textModel);
-    const config = resolveModelConfig(weights, folder.config, options.visionConfig);
-    const tokenizer = await TextTokenizer.fromDir(options.textModel);
-    if (tokenizer.kind !== config.text.modelType)
-      throw new ConfigError(`${options.textModel}: the tokenizer is ${tokenizer.kind} but config.json says ${config.text.modelType}`);
     const threads = options.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new ConfigError(`threads must be a positive integer, got ${threads}`);
-    const vision = await createSession(serializeModel(buildVisionGraph(weights, config)), { threads });
-    const text = await createSession(serializeModel(buildTextGraph(weights, config)), { threads });
+    const model = options.onnx !== undefined ? loadExported(options.onnx) : await loadCheckpoint(options);
+    const textModel = options.textModel ?? model.tokenizerDir;
+    if (!textModel) throw new ConfigError('no text model given (textModel: the folder with config.json and the tokenizer files)');
+    const tokenizer = await TextTokenizer.fromDir(textModel);
+    if (tokenizer.kind !== model.config.text.modelType)
+      throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${model.config.text.modelType}`);
+    const vision = await createSession(model.vision, { threads });
+    const text = await createSession(model.text, { threads });
     const workers = options.imageWorkers ?? 1;
     const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
-    return new Encoder(config, tokenizer, new ModelRunner(config, vision, text, options.onStage), pool, options);
+    const encoder = new Encoder(model.config, tokenizer, new ModelRunner(model.config, vision, text, options.onStage), pool, options);
+    encoder.sources = model.sources;
+    encoder.graphSource = model.graphSource;
+    return encoder;
   }
+
+  private sources: ModelSources = {};
+  /** Where the graphs came from: built in memory, built and cached, found in the cache, or an exported folder. */
+  graphSource: GraphSource = 'memory';
 
   private provenanceRecord?: Promise<Provenance>;
 
@@ -99,17 +111,12 @@ export class Encoder {
   provenance(): Promise<Provenance> {
     this.provenanceRecord ??= (async (): Promise<Provenance> => {
       const { weights, textWeights, visionConfig } = this.options;
-      const vision = visionConfig
-        ? `sha256:${createHash('sha256').update(readFileSync(visionConfig)).digest('hex')}`
-        : this.config.vision === EVA02_CLIP_B_16
-          ? 'builtin:EVA02-CLIP-B-16'
-          : this.config.vision === EVA02_CLIP_L_14
-            ? 'builtin:EVA02-CLIP-L-14'
-            : 'inferred';
+      if (this.sources.provenance) return { ...this.sources.provenance, ...runtimeProvenance() };
+      const vision = describeVisionConfig(this.config, visionConfig);
       return {
         ...runtimeProvenance(),
-        checkpointSha256: await sha256File(weights),
-        textWeightsSha256: textWeights ? await sha256File(textWeights).catch(() => `folder:${textWeights}`) : null,
+        checkpointSha256: this.sources.checkpointSha256 ?? (await sha256File(weights!)),
+        textWeightsSha256: this.sources.textWeightsSha256 !== undefined ? this.sources.textWeightsSha256 : textWeights ? await textWeightsSha(textWeights) : null,
         tokenizerSha256: this.tokenizer.fingerprint,
         visionConfig: vision,
         preprocessing: PREPROCESS_VERSION,
@@ -227,4 +234,67 @@ export class Encoder {
 
 function nameOf(input: EncodeInput, index: number): string {
   return input && typeof input === 'object' && typeof input.name === 'string' ? input.name : `input ${index}`;
+}
+
+interface ModelSources {
+  checkpointSha256?: string;
+  textWeightsSha256?: string | null;
+  /** The provenance recorded when an exported model was written. */
+  provenance?: Provenance;
+}
+
+export type GraphSource = 'memory' | 'built-and-cached' | 'cache' | 'exported';
+
+interface LoadedModel {
+  graphSource: GraphSource;
+  config: VisualizedBgeConfig;
+  vision: Uint8Array | string;
+  text: Uint8Array | string;
+  tokenizerDir?: string;
+  sources: ModelSources;
+}
+
+async function textWeightsSha(path: string): Promise<string> {
+  const file = statSync(path).isDirectory() ? readHfTextFolder(path).weights : path;
+  if (!file) throw new ConfigError(`${path}: no model.safetensors or pytorch_model.bin`);
+  return sha256File(file);
+}
+
+/** Graphs from the converted-graph cache, building and storing them on a miss. */
+async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel> {
+  if (options.weights === undefined) throw new ConfigError('no model given: pass weights (a Visualized BGE .pth) or onnx (an exported folder)');
+  if (options.textModel === undefined) throw new ConfigError('weights needs textModel (the BGE text model folder with config.json and tokenizer files)');
+  const weights = loadVisualizedWeights(options.weights, { textWeights: options.textWeights });
+  const config = resolveModelConfig(weights, readHfTextFolder(options.textModel).config, options.visionConfig);
+  if (options.graphCache === false) {
+    return {
+      graphSource: 'memory',
+      config,
+      vision: serializeModel(buildVisionGraph(weights, config)),
+      text: serializeModel(buildTextGraph(weights, config)),
+      sources: {},
+    };
+  }
+  const cacheDir = options.graphCache ?? defaultCacheDir();
+  const checkpointSha256 = await rememberedSha256(options.weights, cacheDir);
+  const textWeightsSha256 = options.textWeights
+    ? await rememberedSha256(statSync(options.textWeights).isDirectory() ? readHfTextFolder(options.textWeights).weights! : options.textWeights, cacheDir)
+    : null;
+  const key = graphKey({ checkpointSha256, textWeightsSha256, config });
+  const cached = findCachedGraphs(cacheDir, key);
+  const graphs = cached ?? storeGraphs(cacheDir, key, weights, config, { key, checkpointSha256, textWeightsSha256, config });
+  return { graphSource: cached ? 'cache' : 'built-and-cached', config, ...graphs, sources: { checkpointSha256, textWeightsSha256 } };
+}
+
+/** A folder written by `vbge export --onnx`. */
+function loadExported(dir: string): LoadedModel {
+  const manifest = readExportManifest(dir);
+  return {
+    graphSource: 'exported',
+    config: manifest.config,
+    vision: join(dir, manifest.graphs.vision.file),
+    text: join(dir, manifest.graphs.text.file),
+    tokenizerDir: join(dir, manifest.tokenizer.dir),
+    sources: { provenance: manifest.provenance },
+  };
 }

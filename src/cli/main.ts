@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VbgeError } from '../errors.js';
 import { registerEmbed } from './embed.js';
+import { registerExport } from './export.js';
 import { registerPull } from './pull.js';
 import { registerVerify } from './verify.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerPull(program);
   registerVerify(program);
+  registerExport(program);
   return program;
 }
 

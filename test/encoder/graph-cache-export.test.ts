@@ -1,0 +1,79 @@
+/** The converted-graph cache and `vbge export --onnx`: same bits, and the second load skips conversion. */
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { Encoder, type EncodeInput } from '../../src/encoder.js';
+import { modelArgs, runCli } from '../helpers/cli.js';
+import { FIXTURES } from '../helpers/fixtures.js';
+import { fixtureModelFiles } from '../helpers/tiny-model.js';
+
+const files = fixtureModelFiles('tiny-xlmr');
+const inputs: EncodeInput[] = [
+  { text: 'une photo d’un chat' },
+  { image: join(FIXTURES, 'images', 'cir_query.png') },
+  { image: join(FIXTURES, 'images', 'wiki_candi_1.jpg'), text: 'a building' },
+];
+const bytes = (vs: Float32Array[]): Buffer => Buffer.concat(vs.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)));
+
+async function embedWith(options: Parameters<typeof Encoder.load>[0]): Promise<{ out: Buffer; source: string }> {
+  const encoder = await Encoder.load({ threads: 1, imageWorkers: 0, ...options });
+  try {
+    return { out: bytes(await encoder.encode(inputs)), source: encoder.graphSource };
+  } finally {
+    await encoder.close();
+  }
+}
+
+describe('graph cache', () => {
+  test('first load builds and stores, second load uses the cache; all bitwise equal to the in-memory build', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vbge-cache-'));
+    const memory = await embedWith({ ...files, graphCache: false });
+    const first = await embedWith({ ...files, graphCache: cache });
+    const second = await embedWith({ ...files, graphCache: cache });
+    expect(memory.source).toBe('memory');
+    expect(first.source).toBe('built-and-cached');
+    expect(second.source).toBe('cache');
+    expect(first.out.equals(memory.out)).toBe(true);
+    expect(second.out.equals(memory.out)).toBe(true);
+    const entries = readdirSync(join(cache, 'graphs'));
+    expect(entries).toHaveLength(1);
+    expect(readdirSync(join(cache, 'graphs', entries[0]!)).sort()).toEqual(['manifest.json', 'text.onnx', 'text.onnx.data', 'vision.onnx', 'vision.onnx.data']);
+  });
+
+  test('a different checkpoint gets a different cache entry', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vbge-cache-'));
+    await embedWith({ ...files, graphCache: cache });
+    const other = fixtureModelFiles('tiny-bert');
+    const encoder = await Encoder.load({ ...other, graphCache: cache, threads: 1, imageWorkers: 0 });
+    expect(encoder.graphSource).toBe('built-and-cached');
+    await encoder.close();
+    expect(readdirSync(join(cache, 'graphs'))).toHaveLength(2);
+  });
+});
+
+describe('vbge export --onnx', () => {
+  test('the exported model gives the same embeddings, bitwise, and describes itself', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'vbge-export-')), 'model');
+    const r = await runCli(['export', ...modelArgs(files), '--onnx', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      format: string;
+      graphs: { text: { inputs: { name: string }[] } };
+      provenance: { checkpointSha256: string; dim: number };
+      tokenizer: { files: string[] };
+    };
+    expect(manifest.format).toBe('visualized-bge-onnx/1');
+    expect(manifest.graphs.text.inputs.map((i) => i.name)).toEqual(['input_ids', 'position_ids', 'attention_mask', 'image_tokens']);
+    expect(manifest.provenance.dim).toBe(48);
+    expect(manifest.tokenizer.files).toContain('tokenizer.json');
+    const exported = await embedWith({ onnx: dir });
+    const reference = await embedWith({ ...files, graphCache: false });
+    expect(exported.source).toBe('exported');
+    expect(exported.out.equals(reference.out)).toBe(true);
+    // A second export into the same folder is refused rather than mixing two models.
+    const again = await runCli(['export', ...modelArgs(files), '--onnx', dir]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already holds an exported model/);
+  });
+});
