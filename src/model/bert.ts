@@ -6,7 +6,7 @@
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import type { GraphBuilder, Value } from '../onnx/graph.js';
 import { type BertConfig, headDim } from './bert-config.js';
-import { FP16_MIN, attend, geluErf, layerNorm, linear, mergeHeads, splitHeads } from './layers.js';
+import { FP16_MIN, attend, geluErf, layerNorm, linear, mergeHeads, splitHeads, toRows } from './layers.js';
 
 /**
  * word_embeddings[ids] + token_type_embeddings[0] + position_embeddings[positions], then
@@ -43,12 +43,12 @@ export function extendedAttentionMask(g: GraphBuilder, mask: Value): Value {
   return g.op('Unsqueeze', [additive, g.i64([1, 2])], {}, 'extended_attention_mask');
 }
 
-function selfAttention(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig): Value {
+function selfAttention(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig, batch: Value): Value {
   const d = headDim(cfg);
   const dims = { in: cfg.hiddenSize, out: cfg.hiddenSize };
-  const q = splitHeads(g, linear(g, w.scope('query'), x, dims), cfg.numHeads, d);
-  const k = splitHeads(g, linear(g, w.scope('key'), x, dims), cfg.numHeads, d);
-  const v = splitHeads(g, linear(g, w.scope('value'), x, dims), cfg.numHeads, d);
+  const q = splitHeads(g, linear(g, w.scope('query'), x, dims), cfg.numHeads, d, batch);
+  const k = splitHeads(g, linear(g, w.scope('key'), x, dims), cfg.numHeads, d, batch);
+  const v = splitHeads(g, linear(g, w.scope('value'), x, dims), cfg.numHeads, d, batch);
   const raw = g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
   // Eager BERT divides the scores by √d after the product (not q·d^-½ before it).
   const scores = g.op('Add', [g.op('Div', [raw, g.f32(Math.sqrt(d))]), mask]);
@@ -56,9 +56,9 @@ function selfAttention(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg
 }
 
 /** Post-LN layer: LN(x + dense(attn)), then LN(a + dense(gelu(dense(a)))). */
-function encoderLayer(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig): Value {
+function encoderLayer(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig, batch: Value): Value {
   const width = cfg.hiddenSize;
-  const ctx = selfAttention(g, w.scope('attention.self'), x, mask, cfg);
+  const ctx = selfAttention(g, w.scope('attention.self'), x, mask, cfg, batch);
   const attnOut = w.scope('attention.output');
   const a = layerNorm(g, attnOut.scope('LayerNorm'), g.op('Add', [linear(g, attnOut.scope('dense'), ctx, { in: width, out: width }), x]), width, cfg.layerNormEps);
   const inter = geluErf(g, linear(g, w.scope('intermediate.dense'), a, { in: width, out: cfg.intermediateSize }));
@@ -67,9 +67,13 @@ function encoderLayer(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg:
   return layerNorm(g, out.scope('LayerNorm'), g.op('Add', [y, a]), width, cfg.layerNormEps);
 }
 
-/** The encoder stack; `w` is scoped at `bge_encoder`. */
-export function bertEncoder(g: GraphBuilder, w: WeightMap, x: Value, additiveMask: Value, cfg: BertConfig): Value {
-  let h = x;
-  for (let i = 0; i < cfg.numLayers; i++) h = g.tap(`text.layer${i}`, encoderLayer(g, w.scope(`layer.${i}`), h, additiveMask, cfg));
-  return g.tap('encoder_output', h);
+/**
+ * The encoder stack over [B, S, W] (returned in the same shape); `w` is scoped at `bge_encoder`.
+ * Inside, rows are kept 2-D ([B·S, W]) so that each linear layer is one fused Gemm.
+ */
+export function bertEncoder(g: GraphBuilder, w: WeightMap, x: Value, additiveMask: Value, cfg: BertConfig, batch: Value): Value {
+  let h = toRows(g, x, cfg.hiddenSize);
+  for (let i = 0; i < cfg.numLayers; i++) h = g.tap(`text.layer${i}`, encoderLayer(g, w.scope(`layer.${i}`), h, additiveMask, cfg, batch));
+  const shape = g.op('Concat', [batch, g.i64([-1, cfg.hiddenSize])], { axis: 0 });
+  return g.tap('encoder_output', g.op('Reshape', [h, shape]));
 }

@@ -7,14 +7,22 @@
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import type { GraphBuilder, Value } from '../onnx/graph.js';
 import { type EvaVisionConfig, gridSize, mlpHidden, numHeads, numPatches } from './eva-config.js';
-import { attend, layerNorm, linear, mergeHeads, param, splitHeads, silu } from './layers.js';
+import { attend, batchDim, layerNorm, linear, mergeHeads, param, splitHeads, silu, toRows } from './layers.js';
 
-/** The 2-D rotary tables, from the checkpoint (fp16-rounded upstream; never recomputed). */
+/**
+ * The 2-D rotary tables, from the checkpoint (fp16-rounded upstream; never recomputed), extended
+ * by a first row for the EVA CLS token that leaves it unrotated (cos 1, sin 0: exact), so RoPE
+ * applies to all 1+N tokens without slicing the CLS token out.
+ */
 interface Rope {
   cos: Value;
   /** sin with the rotate_half signs folded in: −sin at even lanes, +sin at odd lanes. */
   signedSin: Value;
-  /** Lane permutation of rotate_half: (x0, x1, x2, x3, …) → (x1, x0, x3, x2, …). */
+  /**
+   * rotate_half's lane swap (x0, x1, x2, x3, …) → (x1, x0, x3, x2, …) as a 0/1 permutation
+   * matrix: a MatMul by it is exact (one nonzero product per output, the rest adds zeros) and far
+   * cheaper than a Gather on the last axis.
+   */
   pairSwap: Value;
 }
 
@@ -23,15 +31,18 @@ function ropeTables(g: GraphBuilder, w: WeightMap, cfg: EvaVisionConfig): Rope {
   const d = cfg.headWidth;
   const cos = w.get('freqs_cos', [n, d]);
   const sin = w.get('freqs_sin', [n, d]);
+  const cosRows = new Float32Array((n + 1) * d);
+  cosRows.fill(1, 0, d);
+  cosRows.set(cos.data, d);
   // rotate_half(x)·sin = swap(x)·(±sin); negation is exact, so this equals upstream bit for bit.
-  const signed = new Float32Array(sin.data.length);
-  for (let i = 0; i < signed.length; i++) signed[i] = i % 2 === 0 ? -sin.data[i]! : sin.data[i]!;
-  const swap = new BigInt64Array(d);
-  for (let i = 0; i < d; i++) swap[i] = BigInt(i ^ 1);
+  const signed = new Float32Array((n + 1) * d);
+  for (let i = 0; i < sin.data.length; i++) signed[d + i] = i % 2 === 0 ? -sin.data[i]! : sin.data[i]!;
+  const swap = new Float32Array(d * d);
+  for (let i = 0; i < d; i++) swap[i * d + (i ^ 1)] = 1;
   return {
-    cos: g.initializer(w.key('freqs_cos'), cos.data, [n, d]),
-    signedSin: g.initializer(`${w.key('freqs_sin')}:signed`, signed, [n, d]),
-    pairSwap: g.initializer('rope_pair_swap', swap, [d]),
+    cos: g.initializer(`${w.key('freqs_cos')}:with_cls`, cosRows, [n + 1, d]),
+    signedSin: g.initializer(`${w.key('freqs_sin')}:signed_with_cls`, signed, [n + 1, d]),
+    pairSwap: g.initializer('rope_pair_swap', swap, [d, d]),
   };
 }
 
@@ -49,35 +60,30 @@ function patchEmbed(g: GraphBuilder, w: WeightMap, pixels: Value, cfg: EvaVision
 }
 
 /** concat(CLS, patches) + pos_embed → [B, 1+N, W]. */
-function addClsAndPositions(g: GraphBuilder, w: WeightMap, pixels: Value, patches: Value, cfg: EvaVisionConfig): Value {
-  const batch = g.op('Slice', [g.op('Shape', [pixels]), g.i64([0]), g.i64([1])]);
+function addClsAndPositions(g: GraphBuilder, w: WeightMap, batch: Value, patches: Value, cfg: EvaVisionConfig): Value {
   const clsShape = g.op('Concat', [batch, g.i64([1, cfg.width])], { axis: 0 });
   const cls = g.op('Expand', [param(g, w, 'cls_token', [1, 1, cfg.width]), clsShape]);
   const tokens = g.op('Concat', [cls, patches], { axis: 1 });
   return g.op('Add', [tokens, param(g, w, 'pos_embed', [1, numPatches(cfg) + 1, cfg.width])], {}, 'block_input');
 }
 
-/** RoPE on the patch tokens of q or k ([B, H, 1+N, d]); the CLS token is not rotated. */
+/** RoPE on q or k ([B, H, 1+N, d]): x·cos + swap(x)·signedSin; the CLS row is the identity. */
 function applyRope(g: GraphBuilder, x: Value, rope: Rope): Value {
-  const big = 2 ** 62;
-  const cls = g.op('Slice', [x, g.i64([0]), g.i64([1]), g.i64([2])]);
-  const patches = g.op('Slice', [x, g.i64([1]), g.i64([big]), g.i64([2])]);
-  const swapped = g.op('Gather', [patches, rope.pairSwap], { axis: 3 });
-  const rotated = g.op('Add', [g.op('Mul', [patches, rope.cos]), g.op('Mul', [swapped, rope.signedSin])]);
-  return g.op('Concat', [cls, rotated], { axis: 2 });
+  const swapped = g.op('MatMul', [x, rope.pairSwap]);
+  return g.op('Add', [g.op('Mul', [x, rope.cos]), g.op('Mul', [swapped, rope.signedSin])]);
 }
 
 /** Sub-LN attention: q/v biases (no k bias), RoPE, scaled dot product, inner LayerNorm, proj. */
-function attention(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope): Value {
+function attention(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope, batch: Value): Value {
   const width = cfg.width;
   const heads = numHeads(cfg);
   const dims = { in: width, out: width };
   const q = linear(g, w, x, dims, { weight: 'q_proj.weight', bias: 'q_bias' });
   const k = linear(g, w, x, dims, { weight: 'k_proj.weight', bias: null });
   const v = linear(g, w, x, dims, { weight: 'v_proj.weight', bias: 'v_bias' });
-  const qh = applyRope(g, splitHeads(g, q, heads, cfg.headWidth), rope);
-  const kh = applyRope(g, splitHeads(g, k, heads, cfg.headWidth), rope);
-  const vh = splitHeads(g, v, heads, cfg.headWidth);
+  const qh = applyRope(g, splitHeads(g, q, heads, cfg.headWidth, batch), rope);
+  const kh = applyRope(g, splitHeads(g, k, heads, cfg.headWidth, batch), rope);
+  const vh = splitHeads(g, v, heads, cfg.headWidth, batch);
   const scaled = g.op('Mul', [qh, g.f32(cfg.headWidth ** -0.5)]);
   const scores = g.op('MatMul', [scaled, g.op('Transpose', [kh], { perm: [0, 1, 3, 2] })]);
   const merged = mergeHeads(g, attend(g, scores, vh), width);
@@ -96,22 +102,25 @@ function swiGlu(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig): 
 }
 
 /** Pre-norm block: x + attn(norm1(x)), then x + mlp(norm2(x)); no layer scale. */
-function block(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope): Value {
-  const a = attention(g, w.scope('attn'), layerNorm(g, w.scope('norm1'), x, cfg.width, cfg.layerNormEps), cfg, rope);
+function block(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope, batch: Value): Value {
+  const a = attention(g, w.scope('attn'), layerNorm(g, w.scope('norm1'), x, cfg.width, cfg.layerNormEps), cfg, rope, batch);
   const h = g.op('Add', [x, a]);
   const m = swiGlu(g, w.scope('mlp'), layerNorm(g, w.scope('norm2'), h, cfg.width, cfg.layerNormEps), cfg);
   return g.op('Add', [h, m]);
 }
 
 /**
- * pixels [B, 3, 224, 224] → all 1+N tokens after the last block, [B, 1+N, W].
+ * pixels [B, 3, 224, 224] → all 1+N tokens after the last block, [B, 1+N, W]. Inside, the
+ * token rows are kept 2-D ([B·(1+N), W]) so that each linear layer is one fused Gemm.
  * `w` is scoped at the vision tower (`model_visual.visual`).
  */
 export function evaVisionTower(g: GraphBuilder, w: WeightMap, pixels: Value, cfg: EvaVisionConfig): Value {
   if (gridSize(cfg) * cfg.patchSize !== cfg.imageSize) throw new Error('image size must be a multiple of the patch size');
+  const batch = batchDim(g, pixels);
   const patches = g.tap('vision.patch_embed', patchEmbed(g, w.scope('patch_embed'), pixels, cfg));
-  let x = g.tap('vision.block_input', addClsAndPositions(g, w, pixels, patches, cfg));
+  let x = toRows(g, g.tap('vision.block_input', addClsAndPositions(g, w, batch, patches, cfg)), cfg.width);
   const rope = ropeTables(g, w.scope('rope'), cfg);
-  for (let i = 0; i < cfg.layers; i++) x = g.tap(`vision.block${i}`, block(g, w.scope(`blocks.${i}`), x, cfg, rope));
-  return g.tap('vision.encode_image_tokens', x);
+  for (let i = 0; i < cfg.layers; i++) x = g.tap(`vision.block${i}`, block(g, w.scope(`blocks.${i}`), x, cfg, rope, batch));
+  const tokens = g.op('Reshape', [x, g.i64([-1, numPatches(cfg) + 1, cfg.width])]);
+  return g.tap('vision.encode_image_tokens', tokens);
 }

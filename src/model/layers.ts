@@ -53,16 +53,30 @@ export function layerNorm(g: GraphBuilder, w: WeightMap, x: Value, width: number
   );
 }
 
-/** [B, S, heads·d] → [B, heads, S, d]. */
-export function splitHeads(g: GraphBuilder, x: Value, heads: number, headDim: number): Value {
-  const r = g.op('Reshape', [x, g.i64([0, 0, heads, headDim])]);
+/**
+ * Activations between attention blocks are kept 2-D, [B·S, W]: a MatMul on a 2-D input with a
+ * constant weight and a bias Add is what ONNX Runtime fuses into one Gemm at the pinned level.
+ */
+export function toRows(g: GraphBuilder, x: Value, width: number): Value {
+  return g.op('Reshape', [x, g.i64([-1, width])]);
+}
+
+/** The int64 [1] tensor holding the batch size of `input` (its first dimension). */
+export function batchDim(g: GraphBuilder, input: Value): Value {
+  return g.op('Slice', [g.op('Shape', [input]), g.i64([0]), g.i64([1])], {}, 'batch_dim');
+}
+
+/** Rows [B·S, heads·d] → [B, heads, S, d]. */
+export function splitHeads(g: GraphBuilder, x: Value, heads: number, headDim: number, batch: Value): Value {
+  const shape = g.op('Concat', [batch, g.i64([-1, heads, headDim])], { axis: 0 });
+  const r = g.op('Reshape', [x, shape]);
   return g.op('Transpose', [r], { perm: [0, 2, 1, 3] });
 }
 
-/** [B, heads, S, d] → [B, S, heads·d]. */
+/** [B, heads, S, d] → rows [B·S, heads·d]. */
 export function mergeHeads(g: GraphBuilder, x: Value, width: number): Value {
   const t = g.op('Transpose', [x], { perm: [0, 2, 1, 3] });
-  return g.op('Reshape', [t, g.i64([0, 0, width])]);
+  return g.op('Reshape', [t, g.i64([-1, width])]);
 }
 
 /** softmax(scores)·v over the last axis. */

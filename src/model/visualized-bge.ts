@@ -12,7 +12,7 @@ import type { BertConfig } from './bert-config.js';
 import { bertEmbeddings, bertEncoder, extendedAttentionMask } from './bert.js';
 import { type EvaVisionConfig, numPatches } from './eva-config.js';
 import { evaVisionTower } from './eva-vit.js';
-import { layerNorm, linear } from './layers.js';
+import { batchDim, layerNorm, linear } from './layers.js';
 
 export interface VisualizedBgeConfig {
   readonly vision: EvaVisionConfig;
@@ -101,7 +101,7 @@ export function buildTextGraph(w: WeightMap, cfg: VisualizedBgeConfig): GraphBui
   const rest = g.op('Slice', [prompt, g.i64([1]), g.i64([END]), g.i64([1])]);
   const sequence = g.tap('encoder_input', g.op('Concat', [cls, imageTokens, rest], { axis: 1 }));
   const additive = g.tap('extended_attention_mask', extendedAttentionMask(g, mask));
-  const hidden = bertEncoder(g, w.scope('bge_encoder'), sequence, additive, cfg.text);
+  const hidden = bertEncoder(g, w.scope('bge_encoder'), sequence, additive, cfg.text, batchDim(g, ids));
   g.output(l2NormalizedCls(g, hidden), 'float32', ['batch', width], 'embedding');
   return g;
 }

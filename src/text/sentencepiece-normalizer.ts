@@ -33,18 +33,32 @@ export class SentencePieceNormalizer {
     const out: number[] = [...META];
     let prevSpace = true;
     while (pos < input.length) {
-      const [rep, len] = this.prefix(input, pos);
+      const rule = this.charsmap?.longestPrefix(input, pos);
+      if (rule === undefined) {
+        // No rule: one character copied as it is (the common case, kept allocation-free).
+        const len = utf8Length(input[pos]!);
+        if (input[pos] === SPACE) {
+          if (!prevSpace) out.push(META[0], META[1], META[2]);
+          prevSpace = true;
+        } else {
+          for (let k = 0; k < len; k++) out.push(input[pos + k]!);
+          prevSpace = false;
+        }
+        pos += len;
+        continue;
+      }
+      const rep = rule.replacement;
       let k = 0;
       if (prevSpace) while (k < rep.length && rep[k] === SPACE) k++;
       if (k < rep.length) {
         for (; k < rep.length; k++) {
           const b = rep[k]!;
-          if (b === SPACE) out.push(...META);
+          if (b === SPACE) out.push(META[0], META[1], META[2]);
           else out.push(b);
         }
         prevSpace = rep[rep.length - 1] === SPACE;
       }
-      pos += len;
+      pos += rule.length;
     }
     // Trailing visible spaces are dropped (the dummy prefix too, when nothing else is left).
     while (

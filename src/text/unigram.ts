@@ -4,8 +4,9 @@
  *
  * Why not tokenizers.js's Unigram: it puts the special tokens (`<s>`, `<mask>`, …, score 0, the
  * best possible) into its trie, so text that normalises to "<s>" would become a control id, and
- * it scores paths in float64 with a different tie order. SentencePiece never matches control
- * pieces, accumulates scores in float32 and updates each end position by start, then length.
+ * it scores paths in float64 with another update order. SentencePiece never matches control
+ * pieces, stores path scores as float32 and updates each end position by start, then length;
+ * equal-scoring segmentations ("ll"+"l" vs "l"+"ll") are decided by exactly that arithmetic.
  */
 
 export interface Piece {
@@ -21,8 +22,8 @@ export class UnigramModel {
   private readonly ids = new Map<string, number>();
   /** float32 scores indexed by id. */
   private readonly scores: Float32Array;
-  /** Longest piece (UTF-16 units) starting with each first UTF-16 unit: bounds the lookups. */
-  private readonly maxLengthByFirstUnit = new Map<number, number>();
+  /** Longest piece (UTF-16 units) by its first two UTF-16 units: bounds the lookups per position. */
+  private readonly maxLengthByPrefix = new Map<number, number>();
   private readonly unkScore: number;
 
   /**
@@ -42,8 +43,8 @@ export class UnigramModel {
       this.scores[id] = score;
       if (excludedIds.has(id) || id === unkId || piece.length === 0) continue;
       if (!this.ids.has(piece)) this.ids.set(piece, id);
-      const first = piece.charCodeAt(0);
-      if ((this.maxLengthByFirstUnit.get(first) ?? 0) < piece.length) this.maxLengthByFirstUnit.set(first, piece.length);
+      const key = prefixKey(piece, 0);
+      if ((this.maxLengthByPrefix.get(key) ?? 0) < piece.length) this.maxLengthByPrefix.set(key, piece.length);
       if (this.scores[id]! < minScore) minScore = this.scores[id]!;
     }
     this.unkScore = Math.fround((minScore === Infinity ? 0 : minScore) - UNK_PENALTY);
@@ -62,9 +63,12 @@ export class UnigramModel {
       const base = bestScore[start]!;
       const charEnd = nextCodePoint(normalized, start);
       let hasSingleChar = false;
-      const maxLen = Math.min(this.maxLengthByFirstUnit.get(normalized.charCodeAt(start)) ?? 0, n - start);
+      const maxLen = Math.min(
+        Math.max(charEnd - start, this.maxLengthByPrefix.get(prefixKey(normalized, start)) ?? 0),
+        n - start,
+      );
       for (let len = 1; len <= maxLen; len++) {
-        const id = this.ids.get(normalized.substr(start, len));
+        const id = this.ids.get(normalized.slice(start, start + len));
         if (id === undefined) continue;
         const end = start + len;
         // In unigram_model.cc this sum is a double (the piece score goes through a double
@@ -105,6 +109,11 @@ export class UnigramModel {
     }
     return out;
   }
+}
+
+/** The first two UTF-16 units at `i` as one number (one unit when the string ends there). */
+function prefixKey(s: string, i: number): number {
+  return i + 1 < s.length ? s.charCodeAt(i) * 0x10000 + s.charCodeAt(i + 1) : s.charCodeAt(i) * 0x10000 + 0xffff;
 }
 
 function nextCodePoint(s: string, i: number): number {
