@@ -25,7 +25,7 @@ export interface ImageBenchResult {
 }
 
 /** A photo-like 1024×768 RGB frame: smooth gradients, a few hard edges and some sensor-like noise. */
-async function syntheticPhotoJpeg(width = 1024, height = 768): Promise<Uint8Array> {
+export async function syntheticPhotoJpeg(width = 1024, height = 768): Promise<Uint8Array> {
   const rgb = Buffer.alloc(width * height * 3);
   let seed = 12345;
   const noise = (): number => {

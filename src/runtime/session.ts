@@ -32,6 +32,9 @@ export function sessionOptions(settings: SessionSettings): ort.InferenceSession.
     enableCpuMemArena: true,
     enableMemPattern: true,
     executionProviders: ['cpu'],
+    // Idle ORT threads otherwise spin for a while after each run, taking the cores from image
+    // preprocessing and from the JavaScript thread that prepares the next batch.
+    extra: { session: { intra_op: { allow_spinning: process.env['VBGE_ORT_SPIN'] ?? '0' } } },
   };
 }
 
