@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadVisualizedWeights, sha256File } from './checkpoint/load.js';
 import { readHfTextFolder } from './checkpoint/hf-folder.js';
 import { ConfigError, InputError, VbgeError } from './errors.js';
+import { PUBLISHED, type PublishedModel, isPublishedModel, resolvePublishedModel } from './hub/published.js';
 import { ImagePreprocessPool } from './image/pool.js';
 import { PREPROCESS_VERSION, preprocessImage } from './image/preprocess.js';
 import { resolveModelConfig } from './model/config.js';
@@ -41,6 +42,11 @@ export interface EncodeOptions {
 }
 
 export interface EncoderLoadOptions {
+  /**
+   * A published model from the Hugging Face hub, resolved through the HF cache and downloaded
+   * when missing (unless HF_HUB_OFFLINE=1): `base` or `m3`. Instead of `weights` + `textModel`.
+   */
+  readonly model?: PublishedModel;
   /** A Visualized BGE checkpoint (`Visualized_base_en_v1.5.pth`, `Visualized_m3.pth`, or alike). */
   readonly weights?: string;
   /** The BGE text model folder: config.json and tokenizer files (default for `onnx`: its tokenizer/ folder). */
@@ -85,6 +91,12 @@ export class Encoder {
   static async load(options: EncoderLoadOptions): Promise<Encoder> {
     const threads = options.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new ConfigError(`threads must be a positive integer, got ${threads}`);
+    if (options.model !== undefined) {
+      if (options.weights !== undefined || options.onnx !== undefined) throw new ConfigError('give one of model, weights or onnx');
+      if (!isPublishedModel(options.model)) throw new ConfigError(`model must be one of ${Object.keys(PUBLISHED).join(', ')}; got "${String(options.model)}"`);
+      const files = await resolvePublishedModel(options.model);
+      options = { ...options, weights: files.weights, textModel: options.textModel ?? files.textModelDir };
+    }
     const model = options.onnx !== undefined ? loadExported(options.onnx) : await loadCheckpoint(options);
     const textModel = options.textModel ?? model.tokenizerDir;
     if (!textModel) throw new ConfigError('no text model given (textModel: the folder with config.json and the tokenizer files)');

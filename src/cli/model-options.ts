@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { downloadFile } from '../hub/download.js';
-import { PUBLISHED, type PublishedModel, resolvePublishedModel } from '../hub/published.js';
+import { PUBLISHED, isPublishedModel, resolvePublishedModel } from '../hub/published.js';
 import { dirname } from 'node:path';
 
 export interface ModelCliOptions {
@@ -34,8 +34,8 @@ export function addModelOptions(cmd: Command): Command {
 export async function resolveModelFiles(o: ModelCliOptions): Promise<ModelFiles> {
   if (o.model !== undefined) {
     if (o.weights !== undefined) throw new ConfigError('give either --model or --weights, not both');
-    if (!(o.model in PUBLISHED)) throw new ConfigError(`--model must be one of ${Object.keys(PUBLISHED).join(', ')}; got "${o.model}"`);
-    const files = await resolvePublishedModel(o.model as PublishedModel, { allowDownload: true });
+    if (!isPublishedModel(o.model)) throw new ConfigError(`--model must be one of ${Object.keys(PUBLISHED).join(', ')}; got "${o.model}"`);
+    const files = await resolvePublishedModel(o.model, { allowDownload: true });
     return { weights: files.weights, textModel: o.textModel ?? files.textModelDir, visionConfig: o.visionConfig, textWeights: o.textWeights };
   }
   if (o.weights === undefined) throw new ConfigError('no model given: pass --model base|m3, or --weights FILE.pth with --text-model DIR');
