@@ -5,18 +5,7 @@
  */
 import sharp from 'sharp';
 import type { EncodeInput } from './encoder.js';
-
-/** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './util/prng.js';
 
 /** A photo-like raster: smooth gradients, a few discs, and noise. */
 function syntheticPixels(width: number, height: number, channels: 3 | 4, seed: number): Buffer {

@@ -43,9 +43,9 @@ export class SpecialTokenMatcher {
     return candidates.find((t) => text.startsWith(t.content, pos));
   }
 
-  /** Cuts `text` into special tokens and the (possibly empty-free) text between them. */
-  split(text: string): Segment[] {
-    const segments: Segment[] = [];
+  /** `text` cut at every special token: each chunk with the token that ends it (the last chunk has none). */
+  private cut(text: string): { chunk: string; token?: SpecialToken }[] {
+    const parts: { chunk: string; token?: SpecialToken }[] = [];
     let chunkStart = 0;
     let pos = 0;
     while (pos < text.length) {
@@ -54,12 +54,21 @@ export class SpecialTokenMatcher {
         pos++;
         continue;
       }
-      if (pos > chunkStart) segments.push({ text: text.slice(chunkStart, pos) });
-      segments.push({ special: token });
+      parts.push({ chunk: text.slice(chunkStart, pos), token });
       pos += token.content.length;
       chunkStart = pos;
     }
-    if (chunkStart < text.length) segments.push({ text: text.slice(chunkStart) });
+    parts.push({ chunk: text.slice(chunkStart) });
+    return parts;
+  }
+
+  /** Cuts `text` into special tokens and the (possibly empty-free) text between them. */
+  split(text: string): Segment[] {
+    const segments: Segment[] = [];
+    for (const { chunk, token } of this.cut(text)) {
+      if (chunk.length > 0) segments.push({ text: chunk });
+      if (token) segments.push({ special: token });
+    }
 
     // lstrip/rstrip eat the whitespace of the neighbouring text chunks.
     for (let i = 0; i < segments.length; i++) {
@@ -79,19 +88,8 @@ export class SpecialTokenMatcher {
 
   /** Applies `transform` to the text between special tokens and keeps the tokens as they are. */
   mapOutside(text: string, transform: (outside: string) => string): string {
-    let out = '';
-    let chunkStart = 0;
-    let pos = 0;
-    while (pos < text.length) {
-      const token = this.matchAt(text, pos);
-      if (token === undefined) {
-        pos++;
-        continue;
-      }
-      out += transform(text.slice(chunkStart, pos)) + token.content;
-      pos += token.content.length;
-      chunkStart = pos;
-    }
-    return out + transform(text.slice(chunkStart));
+    return this.cut(text)
+      .map(({ chunk, token }) => transform(chunk) + (token?.content ?? ''))
+      .join('');
   }
 }

@@ -6,23 +6,13 @@ import { InputError } from '../../src/errors.js';
 import { ImagePreprocessPool } from '../../src/image/pool.js';
 import type { PreprocessedImage } from '../../src/image/preprocess.js';
 import { FIXTURES } from '../helpers/fixtures.js';
+import { prng } from '../../src/util/prng.js';
 
 const CASES = 2000;
 const SEED = 0x5eed1234;
 const PER_CASE_TIMEOUT_MS = 20_000;
 const IN_FLIGHT = 8;
 
-/** mulberry32: a small seeded PRNG, so every run mutates the same way. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function baseImages(): Promise<{ name: string; bytes: Uint8Array }[]> {
   const W = 48;
