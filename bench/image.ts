@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { decodeImage } from '../src/image/decode.js';
 import { preprocessImage, transformDecoded } from '../src/image/preprocess.js';
+import { simdResampleAvailable } from '../src/image/resample-simd.js';
 import { LIMITS } from '../src/limits.js';
 
 export interface ImageBenchResult {
@@ -22,6 +23,8 @@ export interface ImageBenchResult {
   decode_median_ms: number;
   /** resize + crop + convert + normalise on decoded pixels only. */
   transform_median_ms: number;
+  /** Which bicubic passes ran: the WebAssembly SIMD kernels or the TypeScript reference fallback. */
+  resample: 'wasm-simd' | 'typescript';
 }
 
 /** A photo-like 1024×768 RGB frame: smooth gradients, a few hard edges and some sensor-like noise. */
@@ -98,13 +101,14 @@ export async function benchImagePreprocess(runs = 30, warmup = 5): Promise<Image
     cpu_median_ms: round(stats(fullRuns.cpu).median),
     decode_median_ms: round(decode.median),
     transform_median_ms: round(transform.median),
+    resample: simdResampleAvailable() ? 'wasm-simd' : 'typescript',
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await benchImagePreprocess();
   console.log(
-    `image-preprocess  ${r.image}  median ${r.median_ms} ms  (min ${r.min_ms}, p90 ${r.p90_ms}, CPU ${r.cpu_median_ms} ms; decode ${r.decode_median_ms} ms, resize+normalise ${r.transform_median_ms} ms; ${r.runs} runs)`,
+    `image-preprocess  ${r.image}  median ${r.median_ms} ms  (min ${r.min_ms}, p90 ${r.p90_ms}, CPU ${r.cpu_median_ms} ms; decode ${r.decode_median_ms} ms, resize+normalise ${r.transform_median_ms} ms [${r.resample}]; ${r.runs} runs)`,
   );
   console.log(JSON.stringify(r));
 }

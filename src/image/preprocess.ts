@@ -79,23 +79,24 @@ function mulDiv255(a: number, b: number): number {
 /** Pillow's `convert('RGB')` from the raster's mode (alpha dropped, grey replicated, CMYK naive). */
 export function convertToRgb(img: Raster, mode: PillowMode): Uint8Array {
   const { data, width, height, channels: c } = img;
-  const out = new Uint8Array(width * height * 3);
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    let p = y * width * c;
-    for (let x = 0; x < width; x++, p += c, o += 3) {
-      if (c <= 2) {
-        out[o] = out[o + 1] = out[o + 2] = data[p]!;
-      } else if (mode === 'CMYK') {
-        const nk = 255 - data[p + 3]!;
-        out[o] = nk - mulDiv255(data[p]!, nk);
-        out[o + 1] = nk - mulDiv255(data[p + 1]!, nk);
-        out[o + 2] = nk - mulDiv255(data[p + 2]!, nk);
-      } else {
-        out[o] = data[p]!;
-        out[o + 1] = data[p + 1]!;
-        out[o + 2] = data[p + 2]!;
-      }
+  const pixels = width * height;
+  if (c === 3 && mode !== 'CMYK') return data.slice(0, pixels * 3);
+  const out = new Uint8Array(pixels * 3);
+  // One loop per layout: the channel count and mode never change inside an image.
+  if (c <= 2) {
+    for (let i = 0, p = 0, o = 0; i < pixels; i++, p += c, o += 3) out[o] = out[o + 1] = out[o + 2] = data[p]!;
+  } else if (mode === 'CMYK') {
+    for (let i = 0, p = 0, o = 0; i < pixels; i++, p += c, o += 3) {
+      const nk = 255 - data[p + 3]!;
+      out[o] = nk - mulDiv255(data[p]!, nk);
+      out[o + 1] = nk - mulDiv255(data[p + 1]!, nk);
+      out[o + 2] = nk - mulDiv255(data[p + 2]!, nk);
+    }
+  } else {
+    for (let i = 0, p = 0, o = 0; i < pixels; i++, p += c, o += 3) {
+      out[o] = data[p]!;
+      out[o + 1] = data[p + 1]!;
+      out[o + 2] = data[p + 2]!;
     }
   }
   return out;

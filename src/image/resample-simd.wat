@@ -112,8 +112,8 @@
             (local.set $loB (v128.const i32x4 0 0 0 0))
             (local.set $j (local.get $n))
             (loop $tapLoop
-              (local.set $a (i16x8.load8x8_u (local.get $p)))
-              (local.set $b (i16x8.load8x8_u (i32.add (local.get $p) (local.get $rowLen))))
+              (local.set $a (v128.load8x8_u (local.get $p)))
+              (local.set $b (v128.load8x8_u (i32.add (local.get $p) (local.get $rowLen))))
               (local.set $wh (v128.load32_splat (local.get $wp)))
               (local.set $wl (v128.load32_splat offset=4 (local.get $wp)))
               ;; Columns 0–3 and 4–7 as (row 0, row 1) i16 pairs.

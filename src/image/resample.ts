@@ -5,8 +5,10 @@
  * rounded to 22-bit fixed point, a horizontal pass (only over the rows the vertical pass reads)
  * into a clamped uint8 intermediate, then a vertical pass. Nearest follows `ImagingScaleAffine`,
  * including its accumulated (not closed-form) source coordinates. Pure functions on typed arrays;
- * every channel is independent, so any channel count works.
+ * every channel is independent, so any channel count works. The bicubic passes run as WebAssembly
+ * SIMD kernels (resample-simd.ts) where available; the TypeScript passes here are their reference.
  */
+import { bicubicPassesSimd, type BicubicPasses } from './resample-simd.js';
 
 /** An interleaved 8-bit image: `data.length === width * height * channels`. */
 export interface Raster {
@@ -183,24 +185,41 @@ function copyColumns(src: Raster, left: number, width: number, firstRow: number,
   return out;
 }
 
-/**
- * Pillow's `Image.resize((outWidth, outHeight), BICUBIC)` on an 8-bit raster of any channel count
- * (full-image box), returning only `window` of the result (default: all of it).
- */
-export function resizeBicubic(src: Raster, outWidth: number, outHeight: number, window?: Window): Raster {
+/** The coefficient tables and intermediate rows for one bicubic resize to a window. */
+function planBicubic(src: Raster, outWidth: number, outHeight: number, window: Window | undefined): BicubicPasses {
   const win = checkSizes(src, outWidth, outHeight, window);
-  const { width, height, channels } = src;
-  // Rows of the (horizontally resampled) intermediate that the vertical pass reads.
+  const { width, height } = src;
   const vertical = outHeight !== height ? bicubicCoefficients(height, outHeight, win.top, win.height) : undefined;
+  const horizontal = outWidth !== width ? bicubicCoefficients(width, outWidth, win.left, win.width) : undefined;
+  // Rows of the (horizontally resampled) intermediate that the vertical pass reads.
   const firstRow = vertical ? vertical.start[0]! : win.top;
   const lastRow = vertical ? vertical.start[win.height - 1]! + vertical.count[win.height - 1]! : win.top + win.height;
-  const rows = lastRow - firstRow;
-  const horizontal =
-    outWidth !== width
-      ? horizontalPass(src, bicubicCoefficients(width, outWidth, win.left, win.width), win.width, firstRow, rows)
-      : copyColumns(src, win.left, win.width, firstRow, rows);
-  const data = vertical ? verticalPass(horizontal, win.width * channels, vertical, win.height, firstRow) : horizontal;
-  return { data, width: win.width, height: win.height, channels };
+  return { horizontal, vertical, left: win.left, width: win.width, height: win.height, firstRow, rows: lastRow - firstRow };
+}
+
+function bicubicPassesReference(src: Raster, p: BicubicPasses): Uint8Array {
+  const rowLength = p.width * src.channels;
+  const first = p.horizontal
+    ? horizontalPass(src, p.horizontal, p.width, p.firstRow, p.rows)
+    : copyColumns(src, p.left, p.width, p.firstRow, p.rows);
+  return p.vertical ? verticalPass(first, rowLength, p.vertical, p.height, p.firstRow) : first;
+}
+
+/**
+ * Pillow's `Image.resize((outWidth, outHeight), BICUBIC)` on an 8-bit raster of any channel count
+ * (full-image box), returning only `window` of the result (default: all of it). Runs the WebAssembly
+ * SIMD kernels where available (1–4 channels), else the TypeScript passes; the bytes are identical.
+ */
+export function resizeBicubic(src: Raster, outWidth: number, outHeight: number, window?: Window): Raster {
+  const p = planBicubic(src, outWidth, outHeight, window);
+  const data = bicubicPassesSimd(src, p) ?? bicubicPassesReference(src, p);
+  return { data, width: p.width, height: p.height, channels: src.channels };
+}
+
+/** `resizeBicubic` with the TypeScript passes only: the reference the SIMD kernels are tested against. */
+export function resizeBicubicReference(src: Raster, outWidth: number, outHeight: number, window?: Window): Raster {
+  const p = planBicubic(src, outWidth, outHeight, window);
+  return { data: bicubicPassesReference(src, p), width: p.width, height: p.height, channels: src.channels };
 }
 
 /**
