@@ -5,9 +5,8 @@
  *   const encoder = await Encoder.load({ weights: 'Visualized_base_en_v1.5.pth', textModel: 'bge-base-en-v1.5/' });
  *   const [a, b] = await encoder.encode([{ text: 'a dog' }, { image: 'dog.jpg', text: 'make it white' }]);
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadVisualizedWeights, sha256File } from './checkpoint/load.js';
+import { loadVisualizedWeights, sha256File, textWeightsFile } from './checkpoint/load.js';
 import { readHfTextFolder } from './checkpoint/hf-folder.js';
 import { ConfigError, InputError, VbgeError } from './errors.js';
 import { PUBLISHED, type PublishedModel, isPublishedModel, resolvePublishedModel } from './hub/published.js';
@@ -20,7 +19,10 @@ import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-
 import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
 import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
 import { createSession, defaultThreads } from './runtime/session.js';
-import { defaultCacheDir, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
+import { defaultCacheDir, discardCachedGraphs, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
+import { canonicalSha256 } from './runtime/provenance.js';
+import { LIMITS } from './limits.js';
+import type * as Ort from 'onnxruntime-node';
 import { describeVisionConfig, readExportManifest } from './runtime/export.js';
 import { TextTokenizer } from './text/tokenizer.js';
 
@@ -74,6 +76,8 @@ export interface EncoderLoadOptions {
 export type EncodeResult = { readonly ok: true; readonly embedding: Float32Array } | { readonly ok: false; readonly error: VbgeError };
 
 interface Prepared {
+  /** How errors name this input. */
+  name: string;
   ids?: number[];
   pixels?: Promise<Float32Array>;
   error?: VbgeError;
@@ -90,24 +94,34 @@ export class Encoder {
 
   static async load(options: EncoderLoadOptions): Promise<Encoder> {
     const threads = options.threads ?? defaultThreads();
-    if (!Number.isInteger(threads) || threads < 1) throw new ConfigError(`threads must be a positive integer, got ${threads}`);
+    checkCount('threads', threads, 1, LIMITS.maxThreads);
+    checkCount('imageWorkers', options.imageWorkers ?? 1, 0, LIMITS.maxThreads);
+    if (options.batchSize !== undefined) checkCount('batchSize', options.batchSize, 1, LIMITS.maxBatchSize);
     if (options.model !== undefined) {
       if (options.weights !== undefined || options.onnx !== undefined) throw new ConfigError('give one of model, weights or onnx');
       if (!isPublishedModel(options.model)) throw new ConfigError(`model must be one of ${Object.keys(PUBLISHED).join(', ')}; got "${String(options.model)}"`);
       const files = await resolvePublishedModel(options.model);
       options = { ...options, weights: files.weights, textModel: options.textModel ?? files.textModelDir };
     }
-    const model = options.onnx !== undefined ? loadExported(options.onnx) : await loadCheckpoint(options);
+    let model = options.onnx !== undefined ? loadExported(options.onnx) : await loadCheckpoint(options);
     const textModel = options.textModel ?? model.tokenizerDir;
     if (!textModel) throw new ConfigError('no text model given (textModel: the folder with config.json and the tokenizer files)');
     const tokenizer = await TextTokenizer.fromDir(textModel);
     if (tokenizer.kind !== model.config.text.modelType)
       throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${model.config.text.modelType}`);
-    const vision = await createSession(model.vision, { threads });
-    const text = await createSession(model.text, { threads });
+    let sessions: { vision: Ort.InferenceSession; text: Ort.InferenceSession };
+    try {
+      sessions = await createSessions(model, threads);
+    } catch (err) {
+      // A damaged cache entry (truncated file, disk error) is rebuilt once, never trusted.
+      if (model.graphSource !== 'cache' || !model.discard) throw err;
+      model.discard();
+      model = await loadCheckpoint(options);
+      sessions = await createSessions(model, threads);
+    }
     const workers = options.imageWorkers ?? 1;
     const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
-    const encoder = new Encoder(model.config, tokenizer, new ModelRunner(model.config, vision, text, options.onStage), pool, options);
+    const encoder = new Encoder(model.config, tokenizer, new ModelRunner(model.config, sessions.vision, sessions.text, options.onStage), pool, options);
     encoder.sources = model.sources;
     encoder.graphSource = model.graphSource;
     return encoder;
@@ -128,9 +142,10 @@ export class Encoder {
       return {
         ...runtimeProvenance(),
         checkpointSha256: this.sources.checkpointSha256 ?? (await sha256File(weights!)),
-        textWeightsSha256: this.sources.textWeightsSha256 !== undefined ? this.sources.textWeightsSha256 : textWeights ? await textWeightsSha(textWeights) : null,
+        textWeightsSha256: this.sources.textWeightsSha256 !== undefined ? this.sources.textWeightsSha256 : textWeights ? await sha256File(textWeightsFile(textWeights)) : null,
         tokenizerSha256: this.tokenizer.fingerprint,
         visionConfig: vision,
+        modelConfigSha256: canonicalSha256(this.config),
         preprocessing: PREPROCESS_VERSION,
         dim: this.dim,
       };
@@ -157,18 +172,40 @@ export class Encoder {
     });
   }
 
-  /** Embeds every good input and reports each bad one, in input order; one bad input never costs the others. */
+  /**
+   * Embeds every good input and reports each bad one, in input order; one bad input never costs
+   * the others. Inputs are processed in windows, so memory stays bounded for any input count;
+   * the next window's images are preprocessed while the current one runs.
+   */
   async encodeSettled(inputs: readonly EncodeInput[], options: EncodeOptions = {}): Promise<EncodeResult[]> {
     const batchSize = options.batchSize ?? this.options.batchSize ?? 8;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batch size must be a positive integer, got ${batchSize}`);
-    const prepared = inputs.map((input, i) => this.prepare(input, i, options));
-    const results: (EncodeResult | undefined)[] = new Array(inputs.length);
-    const fail = (i: number, err: unknown): void => {
-      results[i] = { ok: false, error: err instanceof VbgeError ? err : new InputError(nameOf(inputs[i]!, i), String((err as Error)?.message ?? err)) };
-    };
-    prepared.forEach((p, i) => p.error && fail(i, p.error));
+    checkCount('batch size', batchSize, 1, LIMITS.maxBatchSize);
+    const window = Math.max(WINDOW_INPUTS, 4 * batchSize);
+    const results: EncodeResult[] = new Array(inputs.length);
+    const prepareWindow = (start: number): Prepared[] =>
+      inputs.slice(start, start + window).map((input, k) => this.prepare(input, start + k, options));
+    let next = prepareWindow(0);
+    for (let start = 0; start < inputs.length; start += window) {
+      const current = next;
+      next = start + window < inputs.length ? prepareWindow(start + window) : [];
+      const settled = await this.runWindow(current, batchSize);
+      settled.forEach((r, k) => (results[start + k] = r));
+    }
+    return results;
+  }
 
-    // Vision stage: every image, in batches of equal shape.
+  /** Both stages over prepared inputs: vision in equal-shape batches, then text grouped by exact shape. */
+  private async runWindow(prepared: readonly Prepared[], batchSize: number): Promise<EncodeResult[]> {
+    const results: (EncodeResult | undefined)[] = prepared.map((p) => (p.error ? { ok: false, error: p.error } : undefined));
+    const fail = (i: number, err: unknown): void => {
+      // Every per-input failure names its input, whatever layer it came from.
+      const name = prepared[i]!.name;
+      results[i] = {
+        ok: false,
+        error: err instanceof InputError ? err : new InputError(name, err instanceof Error ? err.message : String(err), { cause: err }),
+      };
+    };
+
     const imageTokens = new Map<number, Float32Array>();
     const withImage = prepared.flatMap((p, i) => (p.pixels && !p.error ? [i] : []));
     for (const batch of planVisionBatches(withImage, batchSize)) {
@@ -185,7 +222,6 @@ export class Encoder {
       ready.forEach((r, k) => imageTokens.set(r.index, tokens[k]!));
     }
 
-    // Text stage: grouped by exact sequence shape, so nothing is padded.
     const work: TextWorkItem[] = [];
     prepared.forEach((p, i) => {
       if (results[i] || !p.ids) return;
@@ -196,7 +232,7 @@ export class Encoder {
       const embeddings = await this.runner.runText(batch.map((item) => ({ ids: prepared[item.index]!.ids!, imageTokens: imageTokens.get(item.index) })));
       batch.forEach((item, k) => (results[item.index] = { ok: true, embedding: embeddings[k]! }));
     }
-    return results.map((r, i) => r ?? { ok: false, error: new InputError(nameOf(inputs[i]!, i), 'was not embedded') });
+    return results.map((r, i) => r ?? { ok: false, error: new InputError(prepared[i]!.name, 'was not embedded') });
   }
 
   private prepare(input: EncodeInput, index: number, options: EncodeOptions): Prepared {
@@ -212,9 +248,9 @@ export class Encoder {
         truncate: options.truncate ?? false,
         inputName: `${name} (text)`,
       });
-      return { ids, pixels: hasImage ? this.pixelsOf(input.image!, name) : undefined };
+      return { name, ids, pixels: hasImage ? this.pixelsOf(input.image!, name) : undefined };
     } catch (err) {
-      return { error: err instanceof VbgeError ? err : new InputError(name, (err as Error).message) };
+      return { name, error: err instanceof InputError ? err : new InputError(name, err instanceof Error ? err.message : String(err), { cause: err }) };
     }
   }
 
@@ -259,17 +295,13 @@ export type GraphSource = 'memory' | 'built-and-cached' | 'cache' | 'exported';
 
 interface LoadedModel {
   graphSource: GraphSource;
+  /** Removes a cache entry that turned out to be unusable. */
+  discard?: () => void;
   config: VisualizedBgeConfig;
   vision: Uint8Array | string;
   text: Uint8Array | string;
   tokenizerDir?: string;
   sources: ModelSources;
-}
-
-async function textWeightsSha(path: string): Promise<string> {
-  const file = statSync(path).isDirectory() ? readHfTextFolder(path).weights : path;
-  if (!file) throw new ConfigError(`${path}: no model.safetensors or pytorch_model.bin`);
-  return sha256File(file);
 }
 
 /** Graphs from the converted-graph cache, building and storing them on a miss. */
@@ -289,13 +321,17 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
   }
   const cacheDir = options.graphCache ?? defaultCacheDir();
   const checkpointSha256 = await rememberedSha256(options.weights, cacheDir);
-  const textWeightsSha256 = options.textWeights
-    ? await rememberedSha256(statSync(options.textWeights).isDirectory() ? readHfTextFolder(options.textWeights).weights! : options.textWeights, cacheDir)
-    : null;
+  const textWeightsSha256 = options.textWeights ? await rememberedSha256(textWeightsFile(options.textWeights), cacheDir) : null;
   const key = graphKey({ checkpointSha256, textWeightsSha256, config });
   const cached = findCachedGraphs(cacheDir, key);
   const graphs = cached ?? storeGraphs(cacheDir, key, weights, config, { key, checkpointSha256, textWeightsSha256, config });
-  return { graphSource: cached ? 'cache' : 'built-and-cached', config, ...graphs, sources: { checkpointSha256, textWeightsSha256 } };
+  return {
+    graphSource: cached ? 'cache' : 'built-and-cached',
+    config,
+    ...graphs,
+    sources: { checkpointSha256, textWeightsSha256 },
+    discard: () => discardCachedGraphs(cacheDir, key),
+  };
 }
 
 /** A folder written by `vbge export --onnx`. */
@@ -309,4 +345,23 @@ function loadExported(dir: string): LoadedModel {
     tokenizerDir: join(dir, manifest.tokenizer.dir),
     sources: { provenance: manifest.provenance },
   };
+}
+
+/** Inputs per window of `encodeSettled`: bounds the pixels and image tokens held at once. */
+const WINDOW_INPUTS = 64;
+
+function checkCount(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got ${value}`);
+  if (value > max) throw new ConfigError(`${name} is ${value}, the limit is ${max}`);
+}
+
+/** Both sessions, or neither: a failure releases what was created. */
+async function createSessions(model: LoadedModel, threads: number): Promise<{ vision: Ort.InferenceSession; text: Ort.InferenceSession }> {
+  const vision = await createSession(model.vision, { threads });
+  try {
+    return { vision, text: await createSession(model.text, { threads }) };
+  } catch (err) {
+    await vision.release();
+    throw err;
+  }
 }

@@ -12,8 +12,12 @@ export const LIMITS = {
   maxImageSide: 32_768,
   /** Longest time libvips may spend decoding one image, in seconds (guards against pathological files). */
   imageDecodeTimeoutSeconds: 30,
-  /** Most inputs in one `encode` call through the CLI's JSONL reader line. */
+  /** Longest line of a JSONL input file, in bytes. */
   maxJsonlLineBytes: 1024 * 1024,
+  /** Most ONNX Runtime intra-op threads (and image workers) a model may be loaded with. */
+  maxThreads: 256,
+  /** Most inputs in one forward pass. */
+  maxBatchSize: 1024,
 } as const;
 
 export type Limits = typeof LIMITS;

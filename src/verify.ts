@@ -36,22 +36,35 @@ function compare(name: string, inputs: readonly EncodeInput[], expected: readonl
 }
 
 /**
- * `primary` computes the reference; `singleThreaded` (a second load of the same model with
- * threads=1) checks thread invariance.
+ * Loads the model with `threads` (at least 2) and runs the canaries every way; then loads it again
+ * with 1 thread (after releasing the first, so memory never holds two copies) and compares.
  */
-export async function verifyEncoder(primary: Encoder, singleThreaded: Encoder): Promise<VerifyReport> {
+export async function verifyEncoder(load: (threads: number) => Promise<Encoder>, threads: number): Promise<VerifyReport> {
   const inputs = await canaryInputs();
-  const reference = await primary.encode(inputs, { batchSize: 16 });
+  const many = Math.max(2, threads);
+  const primary = await load(many);
   const checks: VerifyCheck[] = [];
-  checks.push(compare('repeatable (same call twice)', inputs, reference, await primary.encode(inputs, { batchSize: 16 })));
-  const alone: Float32Array[] = [];
-  for (const input of inputs) alone.push((await primary.encode([input], { batchSize: 1 }))[0]!);
-  checks.push(compare('batch-invariant (each alone vs all in one batch)', inputs, reference, alone));
-  const order = inputs.map((_, i) => i).reverse();
-  const reversed = await primary.encode(order.map((i) => inputs[i]!), { batchSize: 4 });
-  checks.push(compare('composition-invariant (reversed order, batch size 4)', inputs, reference, order.map((_, k) => reversed[order.indexOf(k)]!)));
-  checks.push(compare('thread-invariant (1 thread vs default)', inputs, reference, await singleThreaded.encode(inputs, { batchSize: 16 })));
-  const provenance = await primary.provenance();
+  let reference: Float32Array[];
+  let provenance: Provenance;
+  try {
+    reference = await primary.encode(inputs, { batchSize: 16 });
+    checks.push(compare('repeatable (same call twice)', inputs, reference, await primary.encode(inputs, { batchSize: 16 })));
+    const alone: Float32Array[] = [];
+    for (const input of inputs) alone.push((await primary.encode([input], { batchSize: 1 }))[0]!);
+    checks.push(compare('batch-invariant (each alone vs all in one batch)', inputs, reference, alone));
+    const order = inputs.map((_, i) => i).reverse();
+    const reversed = await primary.encode(order.map((i) => inputs[i]!), { batchSize: 4 });
+    checks.push(compare('composition-invariant (reversed order, batch size 4)', inputs, reference, order.map((_, k) => reversed[order.indexOf(k)]!)));
+    provenance = await primary.provenance();
+  } finally {
+    await primary.close();
+  }
+  const single = await load(1);
+  try {
+    checks.push(compare(`thread-invariant (1 thread vs ${many})`, inputs, reference, await single.encode(inputs, { batchSize: 16 })));
+  } finally {
+    await single.close();
+  }
   return {
     ok: checks.every((c) => c.ok),
     checks,

@@ -183,3 +183,17 @@ export async function sha256File(path: string): Promise<string> {
 function openRegularFileCheck(path: string): void {
   closeSync(openRegularFile(path).fd);
 }
+
+/** The weights file behind a `textWeights` option: a file as given, or an HF folder's weights file. */
+export function textWeightsFile(path: string): string {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (err) {
+    throw new CheckpointError(path, 'text weights not found', { cause: err });
+  }
+  if (!isDir) return path;
+  const folder = readHfTextFolder(path);
+  if (!folder.weights) throw new CheckpointError(path, 'text model folder has neither model.safetensors nor pytorch_model.bin');
+  return folder.weights;
+}

@@ -1,6 +1,7 @@
 /** `vbge verify`: determinism checks and the fingerprint of model + runtime + CPU. */
 import type { Command } from 'commander';
 import { Encoder } from '../encoder.js';
+import { defaultThreads } from '../runtime/session.js';
 import { verifyEncoder } from '../verify.js';
 import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
 import { parsePositiveInt } from './parse.js';
@@ -12,25 +13,18 @@ interface VerifyOptions extends ModelCliOptions {
 
 export function registerVerify(program: Command): void {
   addModelOptions(program.command('verify').description('check on this machine that embeddings are bitwise reproducible, and print the fingerprint'))
-    .option('--threads <n>', 'threads of the primary run (the check compares with 1 thread)')
+    .option('--threads <n>', 'threads of the primary run, at least 2 (the check compares with 1 thread)')
     .option('--json', 'print the report as one JSON object')
     .action(async (opts: VerifyOptions) => {
       const files = await resolveModelFiles(opts);
       const threads = opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads');
-      const primary = await Encoder.load({ ...files, threads, imageWorkers: 0 });
-      const single = await Encoder.load({ ...files, threads: 1, imageWorkers: 0 });
-      try {
-        const report = await verifyEncoder(primary, single);
-        if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-        else {
-          for (const c of report.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}\n`);
-          process.stdout.write('fingerprint:\n');
-          for (const [k, v] of Object.entries(report.fingerprint)) process.stdout.write(`  ${k}: ${v}\n`);
-        }
-        process.exitCode = report.ok ? 0 : 1;
-      } finally {
-        await primary.close();
-        await single.close();
+      const report = await verifyEncoder((n) => Encoder.load({ ...files, threads: n, imageWorkers: 0 }), threads ?? defaultThreads());
+      if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else {
+        for (const c of report.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}\n`);
+        process.stdout.write('fingerprint:\n');
+        for (const [k, v] of Object.entries(report.fingerprint)) process.stdout.write(`  ${k}: ${v}\n`);
       }
+      process.exitCode = report.ok ? 0 : 1;
     });
 }

@@ -11,6 +11,12 @@ import { EVA02_CLIP_B_16, EVA02_CLIP_L_14, type EvaVisionConfig, visionConfigFro
 import type { VisualizedBgeConfig } from './visualized-bge.js';
 
 export function bertConfigFromHf(c: TextModelConfig): BertConfig {
+  for (const key of ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size', 'vocab_size'] as const) {
+    if (!Number.isInteger(c[key]) || c[key] <= 0) throw new ConfigError(`text model config: ${key} must be a positive integer, got ${c[key]}`);
+  }
+  if (c.hidden_size % c.num_attention_heads !== 0)
+    throw new ConfigError(`text model config: hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
+  if (!(c.layer_norm_eps > 0)) throw new ConfigError(`text model config: layer_norm_eps must be positive, got ${c.layer_norm_eps}`);
   if (c.hidden_act !== 'gelu') throw new ConfigError(`text model hidden_act "${c.hidden_act}" is not supported (BGE uses exact "gelu")`);
   if (c.position_embedding_type !== 'absolute')
     throw new ConfigError(`text model position_embedding_type "${c.position_embedding_type}" is not supported (BGE uses "absolute")`);
@@ -59,6 +65,24 @@ export function resolveVisionConfig(w: WeightMap, visionConfigPath?: string): Ev
   );
 }
 
+function countTextLayers(w: WeightMap): number {
+  let n = 0;
+  while (w.has(`bge_encoder.layer.${n}.attention.self.query.weight`)) n++;
+  return n;
+}
+
+/**
+ * The configuration, checked against the checkpoint's layer counts (shapes are checked when the
+ * weights are read): a config that does not describe these weights is an error, never a
+ * silently different model.
+ */
 export function resolveModelConfig(w: WeightMap, text: TextModelConfig, visionConfigPath?: string): VisualizedBgeConfig {
-  return { vision: resolveVisionConfig(w, visionConfigPath), text: bertConfigFromHf(text) };
+  const config = { vision: resolveVisionConfig(w, visionConfigPath), text: bertConfigFromHf(text) };
+  const blocks = countBlocks(w);
+  if (blocks !== config.vision.layers)
+    throw new CheckpointError(w.source, `the checkpoint has ${blocks} vision blocks but the vision config says ${config.vision.layers}${visionConfigPath ? ` (${visionConfigPath})` : ''}`);
+  const layers = countTextLayers(w);
+  if (layers !== config.text.numLayers)
+    throw new CheckpointError(w.source, `the checkpoint has ${layers} text layers but the text model's config.json says ${config.text.numLayers}`);
+  return config;
 }

@@ -61,7 +61,12 @@ export function visionConfigFromJson(json: unknown, file: string): EvaVisionConf
   if (!v || typeof v !== 'object') throw new ConfigError(`${file}: no "vision_cfg" object (expected an EVA02-CLIP model config)`);
   const num = (key: string, fallback?: number): number => {
     const value = v[key] ?? fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`${file}: vision_cfg.${key} must be a number`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(`${file}: vision_cfg.${key} must be a positive number`);
+    return value;
+  };
+  const int = (key: string, fallback?: number): number => {
+    const value = num(key, fallback);
+    if (!Number.isInteger(value)) throw new ConfigError(`${file}: vision_cfg.${key} must be a positive integer, got ${value}`);
     return value;
   };
   const flag = (key: string, fallback: boolean): boolean => {
@@ -80,15 +85,16 @@ export function visionConfigFromJson(json: unknown, file: string): EvaVisionConf
   require('postnorm', false, false);
   if (v['ls_init_value'] != null) throw new ConfigError(`${file}: vision_cfg.ls_init_value (layer scale) is not supported`);
   const cfg: EvaVisionConfig = {
-    imageSize: num('image_size'),
-    patchSize: num('patch_size'),
-    width: num('width'),
-    layers: num('layers'),
-    headWidth: num('head_width', 64),
+    imageSize: int('image_size'),
+    patchSize: int('patch_size'),
+    width: int('width'),
+    layers: int('layers'),
+    headWidth: int('head_width', 64),
     mlpRatio: num('mlp_ratio'),
     layerNormEps: 1e-6,
   };
   if (cfg.imageSize !== 224) throw new ConfigError(`${file}: vision_cfg.image_size is ${cfg.imageSize}; preprocessing is fixed at 224`);
+  if (cfg.imageSize % cfg.patchSize !== 0) throw new ConfigError(`${file}: image_size ${cfg.imageSize} is not a multiple of patch_size ${cfg.patchSize}`);
   if (cfg.width % cfg.headWidth !== 0) throw new ConfigError(`${file}: width ${cfg.width} is not a multiple of head_width ${cfg.headWidth}`);
   return cfg;
 }

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readHfTextFolder } from '../checkpoint/hf-folder.js';
-import { loadVisualizedWeights, sha256File } from '../checkpoint/load.js';
+import { loadVisualizedWeights, sha256File, textWeightsFile } from '../checkpoint/load.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { CLIP_MEAN, CLIP_STD, PREPROCESS_VERSION } from '../image/preprocess.js';
 import { resolveModelConfig } from '../model/config.js';
@@ -14,7 +14,7 @@ import { EVA02_CLIP_B_16, EVA02_CLIP_L_14 } from '../model/eva-config.js';
 import { type VisualizedBgeConfig, embeddingDim, imageTokenCount, textTokenLimit } from '../model/visualized-bge.js';
 import { TextTokenizer } from '../text/tokenizer.js';
 import { writeGraphs } from './graph-cache.js';
-import { type Provenance, runtimeProvenance } from './provenance.js';
+import { type Provenance, canonicalSha256, runtimeProvenance } from './provenance.js';
 import { createHash } from 'node:crypto';
 
 export const EXPORT_FORMAT = 'visualized-bge-onnx/1';
@@ -82,9 +82,10 @@ export async function exportOnnx(options: ExportOptions, dir: string): Promise<E
   const provenance: Provenance = {
     ...runtimeProvenance(),
     checkpointSha256: await sha256File(options.weights),
-    textWeightsSha256: options.textWeights ? await sha256File(folder.weights ?? options.textWeights) : null,
+    textWeightsSha256: options.textWeights ? await sha256File(textWeightsFile(options.textWeights)) : null,
     tokenizerSha256: tokenizer.fingerprint,
     visionConfig: describeVisionConfig(config, options.visionConfig),
+    modelConfigSha256: canonicalSha256(config),
     preprocessing: PREPROCESS_VERSION,
     dim: w,
   };

@@ -7,7 +7,7 @@
  * and <cache>/sha256/<hash of path>.json remembering file checksums by (size, mtime).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { sha256File } from '../checkpoint/load.js';
@@ -68,10 +68,47 @@ function filesIn(dir: string): GraphFiles {
   return { vision: join(dir, 'vision.onnx'), text: join(dir, 'text.onnx') };
 }
 
-/** The cached graphs for `key`, if a complete entry exists. */
+/** Sizes of an entry's files, recorded when it is stored and checked before it is used. */
+const SIZES_FILE = 'sizes.json';
+
+/** The cached graphs for `key`, if a complete entry exists whose files have their recorded sizes. */
 export function findCachedGraphs(cacheDir: string, key: string): GraphFiles | undefined {
   const dir = join(cacheDir, 'graphs', key);
-  return FILES.every((f) => existsSync(join(dir, f))) ? filesIn(dir) : undefined;
+  try {
+    const sizes = JSON.parse(readFileSync(join(dir, SIZES_FILE), 'utf8')) as Record<string, number>;
+    if (!FILES.every((f) => statSync(join(dir, f)).size === sizes[f])) return undefined;
+  } catch {
+    return undefined;
+  }
+  return filesIn(dir);
+}
+
+/** Removes an entry that could not be used (it will be rebuilt). */
+export function discardCachedGraphs(cacheDir: string, key: string): void {
+  rmSync(join(cacheDir, 'graphs', key), { recursive: true, force: true });
+}
+
+/** Leftovers of builds that died midway (older than a day; a concurrent build may still be writing a newer one). */
+function sweepStaleBuilds(graphsDir: string): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of existsSync(graphsDir) ? readdirSync(graphsDir) : []) {
+    const path = join(graphsDir, name);
+    try {
+      if (name.startsWith('.tmp-') && statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another process removed it first
+    }
+  }
+}
+
+/** Flushes a file to disk, so that a rename after it never publishes a half-written entry. */
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -95,12 +132,20 @@ export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedB
   return filesIn(dir);
 }
 
-/** Builds into a private folder, then renames it into place; a concurrent writer's copy wins ties. */
+/**
+ * Builds into a private folder, records the file sizes, flushes everything to disk, then renames
+ * the folder into place; a concurrent writer's complete copy wins ties.
+ */
 export function storeGraphs(cacheDir: string, key: string, weights: WeightMap, config: VisualizedBgeConfig, manifest: object): GraphFiles {
   const finalDir = join(cacheDir, 'graphs', key);
   const tmpDir = join(cacheDir, 'graphs', `.tmp-${key}-${randomBytes(6).toString('hex')}`);
+  sweepStaleBuilds(join(cacheDir, 'graphs'));
   try {
     writeGraphs(tmpDir, weights, config, manifest);
+    const sizes = Object.fromEntries(FILES.map((f) => [f, statSync(join(tmpDir, f)).size]));
+    writeFileSync(join(tmpDir, SIZES_FILE), JSON.stringify(sizes));
+    for (const f of [...FILES, SIZES_FILE]) fsyncFile(join(tmpDir, f));
+    if (existsSync(finalDir) && !findCachedGraphs(cacheDir, key)) rmSync(finalDir, { recursive: true, force: true });
     try {
       renameSync(tmpDir, finalDir);
     } catch (err) {

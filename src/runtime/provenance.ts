@@ -3,7 +3,7 @@
  * provenance records are equal; stores keep the record's id beside every vector.
  */
 import { createHash } from 'node:crypto';
-import { cpuInstructionSet, cpuModel } from './cpu.js';
+import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION } from './session.js';
 
 /** Bump when the graphs built from a checkpoint could compute any bit differently. */
@@ -18,6 +18,8 @@ export interface Provenance {
   readonly tokenizerSha256: string;
   /** `builtin:EVA02-CLIP-B-16`-style name, or the sha256 of the config JSON given. */
   readonly visionConfig: string;
+  /** sha256 of the resolved model configuration (text tower config included). */
+  readonly modelConfigSha256: string;
   readonly preprocessing: string;
   readonly graphBuilder: string;
   readonly onnxruntime: string;
@@ -36,10 +38,18 @@ export function runtimeProvenance(): Pick<Provenance, 'library' | 'graphBuilder'
   };
 }
 
-/** A short stable id of a provenance record (sha256 of its canonical JSON, 16 hex digits). */
-export function provenanceId(p: Provenance): string {
-  const canonical = JSON.stringify(Object.fromEntries(Object.entries(p).sort(([a], [b]) => a.localeCompare(b))));
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+/** sha256 of a configuration object's canonical JSON (keys sorted at every level). */
+export function canonicalSha256(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]))
+      : Array.isArray(v)
+        ? v.map(canonical)
+        : v;
+  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }
 
-export { cpuModel };
+/** A short stable id of a provenance record (sha256 of its canonical JSON, 16 hex digits). */
+export function provenanceId(p: Provenance): string {
+  return canonicalSha256(p).slice(0, 16);
+}

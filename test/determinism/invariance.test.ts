@@ -114,3 +114,24 @@ describe('vbge verify', () => {
     expect(ra.fingerprint['checkpointSha256']).toMatch(/^[0-9a-f]{64}$/);
   }, 120_000);
 });
+
+describe('many inputs in one call', () => {
+  test('results across processing windows equal one-by-one results, and a bad input anywhere costs nothing', async () => {
+    const encoder = await Encoder.load({ ...fixtureModelFiles('tiny-bert'), threads: 2 });
+    try {
+      const inputs: EncodeInput[] = Array.from({ length: 150 }, (_, i) =>
+        i === 97 ? { image: img('does-not-exist.png') } : i % 4 === 0 ? { image: img(['cir_query.png', 'synth_small_50x40.png'][i % 8 ? 1 : 0]!) } : { text: `item ${i} ${'word '.repeat(i % 11)}` },
+      );
+      const all = await encoder.encodeSettled(inputs, { batchSize: 16 });
+      expect(all.filter((r) => !r.ok)).toHaveLength(1);
+      expect(all[97]!.ok).toBe(false);
+      for (const i of [0, 1, 63, 64, 65, 96, 98, 128, 149]) {
+        const [alone] = await encoder.encode([inputs[i]!], { batchSize: 1 });
+        const r = all[i]!;
+        expect(r.ok && bytes(r.embedding).equals(bytes(alone!)), `input ${i}`).toBe(true);
+      }
+    } finally {
+      await encoder.close();
+    }
+  });
+});

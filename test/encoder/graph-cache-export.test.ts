@@ -1,5 +1,5 @@
 /** The converted-graph cache and `vbge export --onnx`: same bits, and the second load skips conversion. */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -38,7 +38,25 @@ describe('graph cache', () => {
     expect(second.out.equals(memory.out)).toBe(true);
     const entries = readdirSync(join(cache, 'graphs'));
     expect(entries).toHaveLength(1);
-    expect(readdirSync(join(cache, 'graphs', entries[0]!)).sort()).toEqual(['manifest.json', 'text.onnx', 'text.onnx.data', 'vision.onnx', 'vision.onnx.data']);
+    expect(readdirSync(join(cache, 'graphs', entries[0]!)).sort()).toEqual(['manifest.json', 'sizes.json', 'text.onnx', 'text.onnx.data', 'vision.onnx', 'vision.onnx.data']);
+  });
+
+  test('a damaged entry is never used: a truncated file is rebuilt, a corrupt one is replaced on load', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vbge-cache-'));
+    const reference = await embedWith({ ...files, graphCache: cache });
+    const entry = join(cache, 'graphs', readdirSync(join(cache, 'graphs'))[0]!);
+    // Truncated: the recorded sizes no longer match, so the entry is not even tried.
+    truncateSync(join(entry, 'text.onnx.data'), 100);
+    const afterTruncation = await embedWith({ ...files, graphCache: cache });
+    expect(afterTruncation.source).toBe('built-and-cached');
+    expect(afterTruncation.out.equals(reference.out)).toBe(true);
+    // Same size but garbage in the model protobuf: session creation fails, the entry is rebuilt.
+    const model = join(entry, 'vision.onnx');
+    writeFileSync(model, Buffer.alloc(statSync(model).size, 0xff));
+    const afterCorruption = await embedWith({ ...files, graphCache: cache });
+    expect(afterCorruption.source).toBe('built-and-cached');
+    expect(afterCorruption.out.equals(reference.out)).toBe(true);
+    expect((await embedWith({ ...files, graphCache: cache })).source).toBe('cache');
   });
 
   test('a different checkpoint gets a different cache entry', async () => {
