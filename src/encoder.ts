@@ -19,7 +19,7 @@ import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-
 import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
 import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
 import { createSession, defaultThreads } from './runtime/session.js';
-import { defaultCacheDir, discardCachedGraphs, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
+import { createAndOptimize, defaultCacheDir, discardCachedGraphs, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
 import { canonicalSha256 } from './runtime/provenance.js';
 import { LIMITS } from './limits.js';
 import type * as Ort from 'onnxruntime-node';
@@ -109,15 +109,15 @@ export class Encoder {
     const tokenizer = await TextTokenizer.fromDir(textModel);
     if (tokenizer.kind !== model.config.text.modelType)
       throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${model.config.text.modelType}`);
-    let sessions: { vision: Ort.InferenceSession; text: Ort.InferenceSession };
+    let sessions: Sessions;
     try {
-      sessions = await createSessions(model, threads);
+      sessions = await model.open(threads);
     } catch (err) {
       // A damaged cache entry (truncated file, disk error) is rebuilt once, never trusted.
       if (model.graphSource !== 'cache' || !model.discard) throw err;
       model.discard();
       model = await loadCheckpoint(options);
-      sessions = await createSessions(model, threads);
+      sessions = await model.open(threads);
     }
     const workers = options.imageWorkers ?? 1;
     const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
@@ -293,13 +293,15 @@ interface ModelSources {
 
 export type GraphSource = 'memory' | 'built-and-cached' | 'cache' | 'exported';
 
+type Sessions = { vision: Ort.InferenceSession; text: Ort.InferenceSession };
+
 interface LoadedModel {
   graphSource: GraphSource;
   /** Removes a cache entry that turned out to be unusable. */
   discard?: () => void;
   config: VisualizedBgeConfig;
-  vision: Uint8Array | string;
-  text: Uint8Array | string;
+  /** Creates the two ONNX Runtime sessions. */
+  open: (threads: number) => Promise<Sessions>;
   tokenizerDir?: string;
   sources: ModelSources;
 }
@@ -311,13 +313,9 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
   const weights = loadVisualizedWeights(options.weights, { textWeights: options.textWeights });
   const config = resolveModelConfig(weights, readHfTextFolder(options.textModel).config, options.visionConfig);
   if (options.graphCache === false) {
-    return {
-      graphSource: 'memory',
-      config,
-      vision: serializeModel(buildVisionGraph(weights, config)),
-      text: serializeModel(buildTextGraph(weights, config)),
-      sources: {},
-    };
+    const vision = serializeModel(buildVisionGraph(weights, config));
+    const text = serializeModel(buildTextGraph(weights, config));
+    return { graphSource: 'memory', config, open: (threads) => createSessions(vision, text, threads), sources: {} };
   }
   const cacheDir = options.graphCache ?? defaultCacheDir();
   const checkpointSha256 = await rememberedSha256(options.weights, cacheDir);
@@ -328,7 +326,8 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
   return {
     graphSource: cached ? 'cache' : 'built-and-cached',
     config,
-    ...graphs,
+    // A portable entry is optimised (weights prepacked for this CPU) by its first load.
+    open: (threads) => (graphs.optimized ? createSessions(graphs.vision, graphs.text, threads) : createAndOptimize(cacheDir, key, { threads })),
     sources: { checkpointSha256, textWeightsSha256 },
     discard: () => discardCachedGraphs(cacheDir, key),
   };
@@ -340,8 +339,7 @@ function loadExported(dir: string): LoadedModel {
   return {
     graphSource: 'exported',
     config: manifest.config,
-    vision: join(dir, manifest.graphs.vision.file),
-    text: join(dir, manifest.graphs.text.file),
+    open: (threads) => createSessions(join(dir, manifest.graphs.vision.file), join(dir, manifest.graphs.text.file), threads),
     tokenizerDir: join(dir, manifest.tokenizer.dir),
     sources: { provenance: manifest.provenance },
   };
@@ -356,10 +354,10 @@ function checkCount(name: string, value: number, min: number, max: number): void
 }
 
 /** Both sessions, or neither: a failure releases what was created. */
-async function createSessions(model: LoadedModel, threads: number): Promise<{ vision: Ort.InferenceSession; text: Ort.InferenceSession }> {
-  const vision = await createSession(model.vision, { threads });
+async function createSessions(visionModel: Uint8Array | string, textModel: Uint8Array | string, threads: number): Promise<Sessions> {
+  const vision = await createSession(visionModel, { threads });
   try {
-    return { vision, text: await createSession(model.text, { threads }) };
+    return { vision, text: await createSession(textModel, { threads }) };
   } catch (err) {
     await vision.release();
     throw err;

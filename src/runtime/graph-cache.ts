@@ -1,25 +1,56 @@
 /**
- * The converted-graph cache: the ONNX graphs built from a checkpoint are written once (model
- * protobuf + external weight data), keyed by everything that decides their bytes, so later
- * loads skip reading, widening and converting the weights.
+ * The converted-graph cache: the ONNX graphs built from a checkpoint are written once, keyed by
+ * everything that decides their bytes and their execution, so later loads skip reading, widening
+ * and converting the weights.
  *
- * Layout: <cache>/graphs/<key>/{vision.onnx, vision.onnx.data, text.onnx, text.onnx.data, manifest.json}
- * and <cache>/sha256/<hash of path>.json remembering file checksums by (size, mtime).
+ * An entry goes through two stages:
+ *  1. portable: the builder's graphs (model protobuf + external weight data), as `vbge export`
+ *     writes them;
+ *  2. optimized: the same graphs as ONNX Runtime optimises them at the pinned level, with the
+ *     GEMM weights already packed for this CPU (ORT's `save_external_prepacked_constant_initializers`).
+ *     ORT maps that data file instead of repacking every weight, which makes a load several times
+ *     faster and leaves the weights in the page cache. Computation is the same, bit for bit
+ *     (the tests compare).
+ *
+ * Layout: <cache>/graphs/<key>/{manifest.json, sizes.json, vision*.onnx[.data], text*.onnx[.data]}
+ * (sizes.json lists the model files of the current stage) and <cache>/sha256/<hash of path>.json
+ * remembering file checksums by (size, mtime).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type * as Ort from 'onnxruntime-node';
 import { sha256File } from '../checkpoint/load.js';
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph } from '../model/visualized-bge.js';
 import { serializeModel } from '../onnx/serialize.js';
+import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_BUILDER_VERSION } from './provenance.js';
+import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION, type SessionSettings, ort, sessionOptions } from './session.js';
 
 export interface GraphFiles {
   readonly vision: string;
   readonly text: string;
+  /** Stage 2: ORT-optimised graphs with prepacked weights. */
+  readonly optimized: boolean;
 }
+
+const GRAPHS = ['vision', 'text'] as const;
+type GraphName = (typeof GRAPHS)[number];
 
 /** `VBGE_CACHE_DIR`, else `$XDG_CACHE_HOME/visualized-bge`, else `~/.cache/visualized-bge`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -57,44 +88,57 @@ export interface GraphKeyParts {
   readonly config: VisualizedBgeConfig;
 }
 
+/** Everything that decides an entry's bytes: the model, the builder, and (for stage 2) ORT and the CPU. */
 export function graphKey(parts: GraphKeyParts): string {
-  const canonical = JSON.stringify({ builder: GRAPH_BUILDER_VERSION, ...parts });
+  const canonical = JSON.stringify({
+    builder: GRAPH_BUILDER_VERSION,
+    onnxruntime: ORT_VERSION,
+    level: GRAPH_OPTIMIZATION_LEVEL,
+    cpu: cpuInstructionSet(),
+    ...parts,
+  });
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-const FILES = ['vision.onnx', 'vision.onnx.data', 'text.onnx', 'text.onnx.data', 'manifest.json'] as const;
-
-function filesIn(dir: string): GraphFiles {
-  return { vision: join(dir, 'vision.onnx'), text: join(dir, 'text.onnx') };
-}
-
-/** Sizes of an entry's files, recorded when it is stored and checked before it is used. */
+const portableFiles = (g: GraphName): string[] => [`${g}.onnx`, `${g}.onnx.data`];
+const optimizedFiles = (g: GraphName): string[] => [`${g}.opt.onnx`, `${g}.opt.onnx.data`];
 const SIZES_FILE = 'sizes.json';
 
-/** The cached graphs for `key`, if a complete entry exists whose files have their recorded sizes. */
+function entryDir(cacheDir: string, key: string): string {
+  return join(cacheDir, 'graphs', key);
+}
+
+/** The cached graphs for `key`, if an entry exists whose files all have their recorded sizes. */
 export function findCachedGraphs(cacheDir: string, key: string): GraphFiles | undefined {
-  const dir = join(cacheDir, 'graphs', key);
+  const dir = entryDir(cacheDir, key);
   try {
     const sizes = JSON.parse(readFileSync(join(dir, SIZES_FILE), 'utf8')) as Record<string, number>;
-    if (!FILES.every((f) => statSync(join(dir, f)).size === sizes[f])) return undefined;
+    const files = Object.keys(sizes);
+    if (files.length === 0 || !files.every((f) => statSync(join(dir, f)).size === sizes[f])) return undefined;
+    const optimized = GRAPHS.every((g) => optimizedFiles(g).every((f) => f in sizes));
+    if (!optimized && !GRAPHS.every((g) => portableFiles(g).every((f) => f in sizes))) return undefined;
+    return {
+      vision: join(dir, optimized ? 'vision.opt.onnx' : 'vision.onnx'),
+      text: join(dir, optimized ? 'text.opt.onnx' : 'text.onnx'),
+      optimized,
+    };
   } catch {
     return undefined;
   }
-  return filesIn(dir);
 }
 
 /** Removes an entry that could not be used (it will be rebuilt). */
 export function discardCachedGraphs(cacheDir: string, key: string): void {
-  rmSync(join(cacheDir, 'graphs', key), { recursive: true, force: true });
+  rmSync(entryDir(cacheDir, key), { recursive: true, force: true });
 }
 
 /** Leftovers of builds that died midway (older than a day; a concurrent build may still be writing a newer one). */
-function sweepStaleBuilds(graphsDir: string): void {
+function sweepStale(dir: string, prefix: string): void {
   const dayAgo = Date.now() - 24 * 3600 * 1000;
-  for (const name of existsSync(graphsDir) ? readdirSync(graphsDir) : []) {
-    const path = join(graphsDir, name);
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const path = join(dir, name);
     try {
-      if (name.startsWith('.tmp-') && statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+      if (name.startsWith(prefix) && statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
     } catch {
       // another process removed it first
     }
@@ -111,9 +155,14 @@ function fsyncFile(path: string): void {
   }
 }
 
+function recordSizes(dir: string, files: readonly string[]): void {
+  for (const f of files) fsyncFile(join(dir, f));
+  writeAtomically(join(dir, SIZES_FILE), JSON.stringify(Object.fromEntries(files.map((f) => [f, statSync(join(dir, f)).size]))));
+}
+
 /**
- * Writes both graphs into `dir` (created), weights as external data next to each model.
- * Returns the model paths. `manifest` is stored as manifest.json.
+ * Writes both graphs into `dir` (created), weights as external data next to each model, and
+ * `manifest` as manifest.json. Returns the model paths.
  */
 export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedBgeConfig, manifest: object): GraphFiles {
   mkdirSync(dir, { recursive: true });
@@ -129,22 +178,20 @@ export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedB
     writeFileSync(join(dir, `${name}.onnx`), model);
   }
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return filesIn(dir);
+  return { vision: join(dir, 'vision.onnx'), text: join(dir, 'text.onnx'), optimized: false };
 }
 
 /**
- * Builds into a private folder, records the file sizes, flushes everything to disk, then renames
- * the folder into place; a concurrent writer's complete copy wins ties.
+ * Stage 1: builds into a private folder, records the file sizes, flushes everything to disk,
+ * then renames the folder into place; a concurrent writer's complete copy wins ties.
  */
 export function storeGraphs(cacheDir: string, key: string, weights: WeightMap, config: VisualizedBgeConfig, manifest: object): GraphFiles {
-  const finalDir = join(cacheDir, 'graphs', key);
+  const finalDir = entryDir(cacheDir, key);
   const tmpDir = join(cacheDir, 'graphs', `.tmp-${key}-${randomBytes(6).toString('hex')}`);
-  sweepStaleBuilds(join(cacheDir, 'graphs'));
+  sweepStale(join(cacheDir, 'graphs'), '.tmp-');
   try {
     writeGraphs(tmpDir, weights, config, manifest);
-    const sizes = Object.fromEntries(FILES.map((f) => [f, statSync(join(tmpDir, f)).size]));
-    writeFileSync(join(tmpDir, SIZES_FILE), JSON.stringify(sizes));
-    for (const f of [...FILES, SIZES_FILE]) fsyncFile(join(tmpDir, f));
+    recordSizes(tmpDir, GRAPHS.flatMap(portableFiles));
     if (existsSync(finalDir) && !findCachedGraphs(cacheDir, key)) rmSync(finalDir, { recursive: true, force: true });
     try {
       renameSync(tmpDir, finalDir);
@@ -154,7 +201,57 @@ export function storeGraphs(cacheDir: string, key: string, weights: WeightMap, c
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
-  return filesIn(finalDir);
+  return findCachedGraphs(cacheDir, key) ?? { vision: join(finalDir, 'vision.onnx'), text: join(finalDir, 'text.onnx'), optimized: false };
+}
+
+/**
+ * Stage 2: creates the sessions for a portable entry and, as ORT initialises them, has it write
+ * the optimised graphs with prepacked weights; then swaps them into the entry and drops the
+ * portable weights. Returns the sessions (computing exactly what the optimised files compute).
+ * A failure to write the optimised files leaves the portable entry as it was.
+ */
+export async function createAndOptimize(
+  cacheDir: string,
+  key: string,
+  settings: SessionSettings,
+): Promise<Record<GraphName, Ort.InferenceSession>> {
+  const dir = entryDir(cacheDir, key);
+  sweepStale(dir, '.opt-');
+  const work = join(dir, `.opt-${randomBytes(6).toString('hex')}`);
+  mkdirSync(work, { recursive: true });
+  const sessions: Partial<Record<GraphName, Ort.InferenceSession>> = {};
+  try {
+    for (const g of GRAPHS) {
+      const base = sessionOptions(settings);
+      sessions[g] = await ort.InferenceSession.create(join(dir, `${g}.onnx`), {
+        ...base,
+        optimizedModelFilePath: join(work, `${g}.opt.onnx`),
+        extra: {
+          session: {
+            ...(base.extra as { session: Record<string, string> }).session,
+            save_external_prepacked_constant_initializers: '1',
+            optimized_model_external_initializers_file_name: `${g}.opt.onnx.data`,
+            optimized_model_external_initializers_min_size_in_bytes: '1024',
+          },
+        },
+      });
+    }
+    try {
+      const files = GRAPHS.flatMap(optimizedFiles);
+      for (const f of files) fsyncFile(join(work, f));
+      for (const f of files) renameSync(join(work, f), join(dir, f));
+      recordSizes(dir, files);
+      for (const f of GRAPHS.flatMap(portableFiles)) rmSync(join(dir, f), { force: true });
+    } catch {
+      // The portable entry still works; the next load tries again.
+    }
+    return sessions as Record<GraphName, Ort.InferenceSession>;
+  } catch (err) {
+    for (const s of Object.values(sessions)) await s?.release();
+    throw err;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function writeAtomically(path: string, content: string): void {

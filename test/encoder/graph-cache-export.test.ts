@@ -26,7 +26,7 @@ async function embedWith(options: Parameters<typeof Encoder.load>[0]): Promise<{
 }
 
 describe('graph cache', () => {
-  test('first load builds and stores, second load uses the cache; all bitwise equal to the in-memory build', async () => {
+  test('first load builds, stores and optimises; later loads use the optimised entry; all bitwise equal to the in-memory build', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'vbge-cache-'));
     const memory = await embedWith({ ...files, graphCache: false });
     const first = await embedWith({ ...files, graphCache: cache });
@@ -38,7 +38,7 @@ describe('graph cache', () => {
     expect(second.out.equals(memory.out)).toBe(true);
     const entries = readdirSync(join(cache, 'graphs'));
     expect(entries).toHaveLength(1);
-    expect(readdirSync(join(cache, 'graphs', entries[0]!)).sort()).toEqual(['manifest.json', 'sizes.json', 'text.onnx', 'text.onnx.data', 'vision.onnx', 'vision.onnx.data']);
+    expect(readdirSync(join(cache, 'graphs', entries[0]!)).sort()).toEqual(['manifest.json', 'sizes.json', 'text.opt.onnx', 'text.opt.onnx.data', 'vision.opt.onnx', 'vision.opt.onnx.data']);
   });
 
   test('a damaged entry is never used: a truncated file is rebuilt, a corrupt one is replaced on load', async () => {
@@ -46,12 +46,12 @@ describe('graph cache', () => {
     const reference = await embedWith({ ...files, graphCache: cache });
     const entry = join(cache, 'graphs', readdirSync(join(cache, 'graphs'))[0]!);
     // Truncated: the recorded sizes no longer match, so the entry is not even tried.
-    truncateSync(join(entry, 'text.onnx.data'), 100);
+    truncateSync(join(entry, 'text.opt.onnx.data'), 100);
     const afterTruncation = await embedWith({ ...files, graphCache: cache });
     expect(afterTruncation.source).toBe('built-and-cached');
     expect(afterTruncation.out.equals(reference.out)).toBe(true);
     // Same size but garbage in the model protobuf: session creation fails, the entry is rebuilt.
-    const model = join(entry, 'vision.onnx');
+    const model = join(entry, 'vision.opt.onnx');
     writeFileSync(model, Buffer.alloc(statSync(model).size, 0xff));
     const afterCorruption = await embedWith({ ...files, graphCache: cache });
     expect(afterCorruption.source).toBe('built-and-cached');
