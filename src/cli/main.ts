@@ -19,6 +19,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Exit codes: 0 all done, 1 some inputs failed (`embed`, `verify`), 2 the command could not run. */
+const EXIT_USAGE = 2;
+
+/** Help and version output end commander's parse with an "error" that is not one. */
+const INFORMATIONAL = new Set(['commander.help', 'commander.helpDisplayed', 'commander.version']);
+
 /** Runs the CLI; every failure becomes one clear line on stderr and a non-zero exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
@@ -26,11 +32,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync([...argv]);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
+      // Commander has printed its own message already (unknown option, missing argument, ...).
+      process.exitCode = INFORMATIONAL.has(err.code) && err.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }
-    const message = err instanceof VbgeError ? err.message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;
-    process.stderr.write(`vbge: ${message}\n`);
-    process.exitCode = 2;
+    process.stderr.write(`vbge: ${describeError(err)}\n`);
+    process.exitCode = EXIT_USAGE;
   }
+}
+
+/** One line for the user; the stack (of an error we did not expect) only with VBGE_DEBUG=1. */
+export function describeError(err: unknown): string {
+  if (err instanceof VbgeError) return err.message;
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (process.env['VBGE_DEBUG'] === '1' && err instanceof Error && err.stack) return `unexpected error: ${err.stack}`;
+  return `unexpected error: ${message.replace(/\s*\n\s*/g, ' ')} (VBGE_DEBUG=1 shows where)`;
 }

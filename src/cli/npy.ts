@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { openOutputFile, writeError } from './output-file.js';
 
 /**
  * A float32 `.npy` matrix written row by row. The header is padded to a fixed size so that
@@ -9,12 +10,19 @@ export class NpyWriter {
   private readonly fd: number;
   private rows = 0;
 
+  /** Opens (or takes the already opened `fd` of) `path`; a path that cannot be written is a ConfigError. */
   constructor(
     private readonly path: string,
     private readonly columns: number,
+    fd?: number,
   ) {
-    this.fd = openSync(path, 'w');
-    this.writeHeader();
+    this.fd = fd ?? openOutputFile(path);
+    try {
+      this.writeHeader();
+    } catch (err) {
+      if (fd === undefined) closeSync(this.fd); // a descriptor we were handed is the caller's to close
+      throw err;
+    }
   }
 
   private writeHeader(): void {
@@ -27,18 +35,29 @@ export class NpyWriter {
     header.writeUInt16LE(NpyWriter.HEADER_BYTES - prefix, 8);
     header.write(dict, prefix, 'latin1');
     header[NpyWriter.HEADER_BYTES - 1] = 0x0a;
-    writeSync(this.fd, header, 0, header.length, 0);
+    this.writeAt(header, 0);
   }
 
   append(row: Float32Array): void {
     if (row.length !== this.columns) throw new Error(`${this.path}: row of ${row.length} values, expected ${this.columns}`);
     const bytes = Buffer.from(row.buffer, row.byteOffset, row.byteLength);
-    writeSync(this.fd, bytes, 0, bytes.length, NpyWriter.HEADER_BYTES + this.rows * this.columns * 4);
+    this.writeAt(bytes, NpyWriter.HEADER_BYTES + this.rows * this.columns * 4);
     this.rows++;
   }
 
+  private writeAt(bytes: Buffer, position: number): void {
+    try {
+      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, position + done);
+    } catch (err) {
+      throw writeError(this.path, err);
+    }
+  }
+
   close(): void {
-    this.writeHeader();
-    closeSync(this.fd);
+    try {
+      this.writeHeader();
+    } finally {
+      closeSync(this.fd);
+    }
   }
 }

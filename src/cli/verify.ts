@@ -4,7 +4,7 @@ import { Encoder } from '../encoder.js';
 import { defaultThreads } from '../runtime/session.js';
 import { verifyEncoder } from '../verify.js';
 import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
-import { parsePositiveInt } from './parse.js';
+import { parseThreads } from './parse.js';
 
 interface VerifyOptions extends ModelCliOptions {
   threads?: string;
@@ -16,8 +16,8 @@ export function registerVerify(program: Command): void {
     .option('--threads <n>', 'threads of the primary run, at least 2 (the check compares with 1 thread)')
     .option('--json', 'print the report as one JSON object')
     .action(async (opts: VerifyOptions) => {
+      const threads = opts.threads === undefined ? undefined : parseThreads(opts.threads);
       const files = await resolveModelFiles(opts);
-      const threads = opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads');
       const report = await verifyEncoder((n) => Encoder.load({ ...files, threads: n, imageWorkers: 0 }), threads ?? defaultThreads());
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
