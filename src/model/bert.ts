@@ -6,7 +6,7 @@
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import type { GraphBuilder, Value } from '../onnx/graph.js';
 import { type BertConfig, headDim } from './bert-config.js';
-import { FP16_MIN, attend, geluErf, layerNorm, linear, mergeHeads, splitHeads, toRows } from './layers.js';
+import { FP16_MIN, attend, geluErf, headsShape, layerNorm, linear, mergeHeads, splitHeads, toRows } from './layers.js';
 
 /**
  * word_embeddings[ids] + token_type_embeddings[0] + position_embeddings[positions], then
@@ -43,22 +43,22 @@ export function extendedAttentionMask(g: GraphBuilder, mask: Value): Value {
   return g.op('Unsqueeze', [additive, g.i64([1, 2])], {}, 'extended_attention_mask');
 }
 
-function selfAttention(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig, batch: Value): Value {
+function selfAttention(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig, shape: Value): Value {
   const d = headDim(cfg);
   const dims = { in: cfg.hiddenSize, out: cfg.hiddenSize };
-  const q = splitHeads(g, linear(g, w.scope('query'), x, dims), cfg.numHeads, d, batch);
-  const k = splitHeads(g, linear(g, w.scope('key'), x, dims), cfg.numHeads, d, batch);
-  const v = splitHeads(g, linear(g, w.scope('value'), x, dims), cfg.numHeads, d, batch);
-  const raw = g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+  const q = splitHeads(g, linear(g, w.scope('query'), x, dims), shape);
+  const kT = splitHeads(g, linear(g, w.scope('key'), x, dims), shape, true);
+  const v = splitHeads(g, linear(g, w.scope('value'), x, dims), shape);
+  const raw = g.op('MatMul', [q, kT]);
   // Eager BERT divides the scores by √d after the product (not q·d^-½ before it).
   const scores = g.op('Add', [g.op('Div', [raw, g.f32(Math.sqrt(d))]), mask]);
   return mergeHeads(g, attend(g, scores, v), cfg.hiddenSize);
 }
 
 /** Post-LN layer: LN(x + dense(attn)), then LN(a + dense(gelu(dense(a)))). */
-function encoderLayer(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig, batch: Value): Value {
+function encoderLayer(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig, shape: Value): Value {
   const width = cfg.hiddenSize;
-  const ctx = selfAttention(g, w.scope('attention.self'), x, mask, cfg, batch);
+  const ctx = selfAttention(g, w.scope('attention.self'), x, mask, cfg, shape);
   const attnOut = w.scope('attention.output');
   const a = layerNorm(g, attnOut.scope('LayerNorm'), g.op('Add', [linear(g, attnOut.scope('dense'), ctx, { in: width, out: width }), x]), width, cfg.layerNormEps);
   const inter = geluErf(g, linear(g, w.scope('intermediate.dense'), a, { in: width, out: cfg.intermediateSize }));
@@ -73,7 +73,8 @@ function encoderLayer(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg:
  */
 export function bertEncoder(g: GraphBuilder, w: WeightMap, x: Value, additiveMask: Value, cfg: BertConfig, batch: Value): Value {
   let h = toRows(g, x, cfg.hiddenSize);
-  for (let i = 0; i < cfg.numLayers; i++) h = g.tap(`text.layer${i}`, encoderLayer(g, w.scope(`layer.${i}`), h, additiveMask, cfg, batch));
-  const shape = g.op('Concat', [batch, g.i64([-1, cfg.hiddenSize])], { axis: 0 });
-  return g.tap('encoder_output', g.op('Reshape', [h, shape]));
+  const heads = headsShape(g, batch, cfg.numHeads, headDim(cfg));
+  for (let i = 0; i < cfg.numLayers; i++) h = g.tap(`text.layer${i}`, encoderLayer(g, w.scope(`layer.${i}`), h, additiveMask, cfg, heads));
+  const sequences = g.op('Concat', [batch, g.i64([-1, cfg.hiddenSize])], { axis: 0 });
+  return g.tap('encoder_output', g.op('Reshape', [h, sequences]));
 }

@@ -7,7 +7,7 @@
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import type { GraphBuilder, Value } from '../onnx/graph.js';
 import { type EvaVisionConfig, gridSize, mlpHidden, numHeads, numPatches } from './eva-config.js';
-import { attend, batchDim, layerNorm, linear, mergeHeads, param, splitHeads, silu, toRows } from './layers.js';
+import { attend, batchDim, headsShape, layerNorm, linear, mergeHeads, param, splitHeads, silu, toRows } from './layers.js';
 
 /**
  * The 2-D rotary tables, from the checkpoint (fp16-rounded upstream; never recomputed), extended
@@ -18,6 +18,9 @@ interface Rope {
   cos: Value;
   /** sin with the rotate_half signs folded in: −sin at even lanes, +sin at odd lanes. */
   signedSin: Value;
+  /** The same two tables transposed, [d, 1+N], for keys kept as [B, H, d, 1+N]. */
+  cosT: Value;
+  signedSinT: Value;
   /**
    * rotate_half's lane swap (x0, x1, x2, x3, …) → (x1, x0, x3, x2, …) as a 0/1 permutation
    * matrix: a MatMul by it is exact (one nonzero product per output, the rest adds zeros) and far
@@ -39,9 +42,16 @@ function ropeTables(g: GraphBuilder, w: WeightMap, cfg: EvaVisionConfig): Rope {
   for (let i = 0; i < sin.data.length; i++) signed[d + i] = i % 2 === 0 ? -sin.data[i]! : sin.data[i]!;
   const swap = new Float32Array(d * d);
   for (let i = 0; i < d; i++) swap[i * d + (i ^ 1)] = 1;
+  const transpose = (t: Float32Array): Float32Array => {
+    const out = new Float32Array(t.length);
+    for (let r = 0; r <= n; r++) for (let c = 0; c < d; c++) out[c * (n + 1) + r] = t[r * d + c]!;
+    return out;
+  };
   return {
     cos: g.initializer(`${w.key('freqs_cos')}:with_cls`, cosRows, [n + 1, d]),
     signedSin: g.initializer(`${w.key('freqs_sin')}:signed_with_cls`, signed, [n + 1, d]),
+    cosT: g.initializer(`${w.key('freqs_cos')}:with_cls^T`, transpose(cosRows), [d, n + 1]),
+    signedSinT: g.initializer(`${w.key('freqs_sin')}:signed_with_cls^T`, transpose(signed), [d, n + 1]),
     pairSwap: g.initializer('rope_pair_swap', swap, [d, d]),
   };
 }
@@ -67,25 +77,30 @@ function addClsAndPositions(g: GraphBuilder, w: WeightMap, batch: Value, patches
   return g.op('Add', [tokens, param(g, w, 'pos_embed', [1, numPatches(cfg) + 1, cfg.width])], {}, 'block_input');
 }
 
-/** RoPE on q or k ([B, H, 1+N, d]): x·cos + swap(x)·signedSin; the CLS row is the identity. */
+/** RoPE on q ([B, H, 1+N, d]): x·cos + swap(x)·signedSin; the CLS row is the identity. */
 function applyRope(g: GraphBuilder, x: Value, rope: Rope): Value {
   const swapped = g.op('MatMul', [x, rope.pairSwap]);
   return g.op('Add', [g.op('Mul', [x, rope.cos]), g.op('Mul', [swapped, rope.signedSin])]);
 }
 
+/** The same rotation on keys held transposed, [B, H, d, 1+N] (the swap matrix is symmetric). */
+function applyRopeTransposed(g: GraphBuilder, xT: Value, rope: Rope): Value {
+  const swapped = g.op('MatMul', [rope.pairSwap, xT]);
+  return g.op('Add', [g.op('Mul', [xT, rope.cosT]), g.op('Mul', [swapped, rope.signedSinT])]);
+}
+
 /** Sub-LN attention: q/v biases (no k bias), RoPE, scaled dot product, inner LayerNorm, proj. */
-function attention(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope, batch: Value): Value {
+function attention(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope, shape: Value): Value {
   const width = cfg.width;
-  const heads = numHeads(cfg);
   const dims = { in: width, out: width };
   const q = linear(g, w, x, dims, { weight: 'q_proj.weight', bias: 'q_bias' });
   const k = linear(g, w, x, dims, { weight: 'k_proj.weight', bias: null });
   const v = linear(g, w, x, dims, { weight: 'v_proj.weight', bias: 'v_bias' });
-  const qh = applyRope(g, splitHeads(g, q, heads, cfg.headWidth, batch), rope);
-  const kh = applyRope(g, splitHeads(g, k, heads, cfg.headWidth, batch), rope);
-  const vh = splitHeads(g, v, heads, cfg.headWidth, batch);
+  const qh = applyRope(g, splitHeads(g, q, shape), rope);
+  const khT = applyRopeTransposed(g, splitHeads(g, k, shape, true), rope);
+  const vh = splitHeads(g, v, shape);
   const scaled = g.op('Mul', [qh, g.f32(cfg.headWidth ** -0.5)]);
-  const scores = g.op('MatMul', [scaled, g.op('Transpose', [kh], { perm: [0, 1, 3, 2] })]);
+  const scores = g.op('MatMul', [scaled, khT]);
   const merged = mergeHeads(g, attend(g, scores, vh), width);
   const normed = layerNorm(g, w.scope('inner_attn_ln'), merged, width, cfg.layerNormEps);
   return linear(g, w.scope('proj'), normed, dims);
@@ -102,8 +117,8 @@ function swiGlu(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig): 
 }
 
 /** Pre-norm block: x + attn(norm1(x)), then x + mlp(norm2(x)); no layer scale. */
-function block(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope, batch: Value): Value {
-  const a = attention(g, w.scope('attn'), layerNorm(g, w.scope('norm1'), x, cfg.width, cfg.layerNormEps), cfg, rope, batch);
+function block(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope, shape: Value): Value {
+  const a = attention(g, w.scope('attn'), layerNorm(g, w.scope('norm1'), x, cfg.width, cfg.layerNormEps), cfg, rope, shape);
   const h = g.op('Add', [x, a]);
   const m = swiGlu(g, w.scope('mlp'), layerNorm(g, w.scope('norm2'), h, cfg.width, cfg.layerNormEps), cfg);
   return g.op('Add', [h, m]);
@@ -120,7 +135,8 @@ export function evaVisionTower(g: GraphBuilder, w: WeightMap, pixels: Value, cfg
   const patches = g.tap('vision.patch_embed', patchEmbed(g, w.scope('patch_embed'), pixels, cfg));
   let x = toRows(g, g.tap('vision.block_input', addClsAndPositions(g, w, batch, patches, cfg)), cfg.width);
   const rope = ropeTables(g, w.scope('rope'), cfg);
-  for (let i = 0; i < cfg.layers; i++) x = g.tap(`vision.block${i}`, block(g, w.scope(`blocks.${i}`), x, cfg, rope, batch));
+  const shape = headsShape(g, batch, numHeads(cfg), cfg.headWidth);
+  for (let i = 0; i < cfg.layers; i++) x = g.tap(`vision.block${i}`, block(g, w.scope(`blocks.${i}`), x, cfg, rope, shape));
   const tokens = g.op('Reshape', [x, g.i64([-1, numPatches(cfg) + 1, cfg.width])]);
   return g.tap('vision.encode_image_tokens', tokens);
 }

@@ -66,11 +66,18 @@ export function batchDim(g: GraphBuilder, input: Value): Value {
   return g.op('Slice', [g.op('Shape', [input]), g.i64([0]), g.i64([1])], {}, 'batch_dim');
 }
 
-/** Rows [B·S, heads·d] → [B, heads, S, d]. */
-export function splitHeads(g: GraphBuilder, x: Value, heads: number, headDim: number, batch: Value): Value {
-  const shape = g.op('Concat', [batch, g.i64([-1, heads, headDim])], { axis: 0 });
+/** The shape [B, −1, heads, d] that rows are viewed as before splitting heads; build it once per graph. */
+export function headsShape(g: GraphBuilder, batch: Value, heads: number, headDim: number): Value {
+  return g.op('Concat', [batch, g.i64([-1, heads, headDim])], { axis: 0 }, 'heads_shape');
+}
+
+/**
+ * Rows [B·S, heads·d] → [B, heads, S, d] (queries, values), or with `transposed` → [B, heads, d, S]
+ * (keys, ready for q·kᵀ without a second transpose).
+ */
+export function splitHeads(g: GraphBuilder, x: Value, shape: Value, transposed = false): Value {
   const r = g.op('Reshape', [x, shape]);
-  return g.op('Transpose', [r], { perm: [0, 2, 1, 3] });
+  return g.op('Transpose', [r], { perm: transposed ? [0, 2, 3, 1] : [0, 2, 1, 3] });
 }
 
 /** [B, heads, S, d] → rows [B·S, heads·d]. */

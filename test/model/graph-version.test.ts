@@ -15,10 +15,10 @@ import type { FixtureSet } from '../helpers/fixtures.js';
 import { loadFixtureModel } from '../helpers/tiny-model.js';
 
 const PINNED: Record<string, Partial<Record<FixtureSet, string>>> = {
-  'vbge-graphs/2': {
-    'tiny-bert': '106561a4cfc4f063906a945f636210c295cd3dc9b7fc4ee3267b5a7ee4f5a663',
-    'tiny-xlmr': '6372325694612eec3b6f49dddd0fd7dec077189f8fe3f673df9efdd654cc53ae',
-    'tiny-bert-fp16': '95d0539c84e6c6c94dfaa50aea2c2586be7effc44486d3a94d870c2ab7a43bd2',
+  'vbge-graphs/3': {
+    'tiny-bert': '3a81910e1a314058fd0c4c8b13a116fc5ccda09a9db449aaf80a4d68a410d472',
+    'tiny-xlmr': '150b7412a462e8dd83e35de572ba600e18bdbf3353ab0f463e6ec5d6829f9b18',
+    'tiny-bert-fp16': '97e521792bda4fe0e2002a0005e16027bdc498631c3a8af3676574594d7bc7d7',
   },
 };
 
