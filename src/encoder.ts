@@ -327,7 +327,7 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
     graphSource: cached ? 'cache' : 'built-and-cached',
     config,
     // A portable entry is optimised (weights prepacked for this CPU) by its first load.
-    open: (threads) => (graphs.optimized ? createSessions(graphs.vision, graphs.text, threads) : createAndOptimize(cacheDir, key, { threads })),
+    open: (threads) => (graphs.optimized ? createSessions(graphs.vision, graphs.text, threads) : createAndOptimize(cacheDir, key, config, { threads })),
     sources: { checkpointSha256, textWeightsSha256 },
     discard: () => discardCachedGraphs(cacheDir, key),
   };

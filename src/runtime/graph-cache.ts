@@ -16,6 +16,7 @@
  * (sizes.json lists the model files of the current stage) and <cache>/sha256/<hash of path>.json
  * remembering file checksums by (size, mtime).
  */
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -31,11 +32,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { sha256File } from '../checkpoint/load.js';
 import type { WeightMap } from '../checkpoint/weight-map.js';
+import { numPatches } from '../model/eva-config.js';
 import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph } from '../model/visualized-bge.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { cpuInstructionSet } from './cpu.js';
@@ -204,18 +207,108 @@ export function storeGraphs(cacheDir: string, key: string, weights: WeightMap, c
   return findCachedGraphs(cacheDir, key) ?? { vision: join(finalDir, 'vision.onnx'), text: join(finalDir, 'text.onnx'), optimized: false };
 }
 
+/** An entry whose optimised graphs failed their check stays portable; this file says why. */
+const PORTABLE_ONLY_FILE = 'portable-only.txt';
+
+/** Small fixed inputs that exercise every node of each graph (batch 2). */
+function probeFeeds(config: VisualizedBgeConfig): Record<GraphName, Record<string, { type: 'float32' | 'int64'; dims: number[]; data: number[] }>> {
+  const pixels = Array.from({ length: 2 * 3 * 224 * 224 }, (_, i) => Math.sin(i * 0.37));
+  const n = numPatches(config.vision);
+  const w = config.text.hiddenSize;
+  const t = 3;
+  return {
+    vision: { pixel_values: { type: 'float32', dims: [2, 3, 224, 224], data: pixels } },
+    text: {
+      input_ids: { type: 'int64', dims: [2, t], data: [0, 1, 2, 0, 2, 1] },
+      position_ids: { type: 'int64', dims: [2, t], data: [0, n + 1, n + 2, 0, n + 1, n + 2] },
+      attention_mask: { type: 'int64', dims: [2, n + t], data: new Array<number>(2 * (n + t)).fill(1) },
+      image_tokens: { type: 'float32', dims: [2, n, w], data: Array.from({ length: 2 * n * w }, (_, i) => Math.cos(i * 0.11)) },
+    },
+  };
+}
+
+type ProbeFeeds = ReturnType<typeof probeFeeds>;
+
+function toOrtFeeds(feeds: ProbeFeeds[GraphName]): Record<string, Ort.Tensor> {
+  return Object.fromEntries(
+    Object.entries(feeds).map(([name, f]) => [
+      name,
+      f.type === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(f.data, (v) => BigInt(v)), f.dims) : new ort.Tensor('float32', Float32Array.from(f.data), f.dims),
+    ]),
+  );
+}
+
+async function outputHash(session: Ort.InferenceSession, feeds: ProbeFeeds[GraphName]): Promise<string> {
+  const out = await session.run(toOrtFeeds(feeds));
+  const h = createHash('sha256');
+  for (const name of session.outputNames) {
+    const data = out[name]!.data as Float32Array;
+    h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/**
+ * Loads the optimised graphs in a separate process and returns their outputs' hashes: a bad
+ * prepacked file (ORT 1.30 crashes on the L/14 vision tower's) must not take this process down.
+ */
+function probeInChild(dir: string, settings: SessionSettings, feeds: ProbeFeeds): Record<GraphName, string> | undefined {
+  const script = `
+    const ort = require(process.argv[1]);
+    const { createHash } = require('node:crypto');
+    const [dir, optionsJson] = process.argv.slice(2);
+    const feedsJson = require('node:fs').readFileSync(0, 'utf8');
+    (async () => {
+      const result = {};
+      for (const [graph, feeds] of Object.entries(JSON.parse(feedsJson))) {
+        const session = await ort.InferenceSession.create(dir + '/' + graph + '.opt.onnx', JSON.parse(optionsJson));
+        const tensors = {};
+        for (const [name, f] of Object.entries(feeds))
+          tensors[name] = new ort.Tensor(f.type, f.type === 'int64' ? BigInt64Array.from(f.data, BigInt) : Float32Array.from(f.data), f.dims);
+        const out = await session.run(tensors);
+        const h = createHash('sha256');
+        for (const name of session.outputNames) { const d = out[name].data; h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)); }
+        result[graph] = h.digest('hex');
+      }
+      process.stdout.write(JSON.stringify(result));
+    })().catch((e) => { process.stderr.write(String(e)); process.exit(3); });`;
+  const child = spawnSync(
+    process.execPath,
+    ['-e', script, createRequire(import.meta.url).resolve('onnxruntime-node'), dir, JSON.stringify(sessionOptions(settings))],
+    { encoding: 'utf8', input: JSON.stringify(feeds), maxBuffer: 1 << 20, timeout: 600_000 },
+  );
+  if (child.status !== 0) return undefined;
+  try {
+    return JSON.parse(child.stdout) as Record<GraphName, string>;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Stage 2: creates the sessions for a portable entry and, as ORT initialises them, has it write
- * the optimised graphs with prepacked weights; then swaps them into the entry and drops the
- * portable weights. Returns the sessions (computing exactly what the optimised files compute).
- * A failure to write the optimised files leaves the portable entry as it was.
+ * the optimised graphs with prepacked weights. The optimised files are then loaded in a child
+ * process and must reproduce the portable sessions' outputs bit for bit on probe inputs; only
+ * then are they swapped into the entry (and the portable weights dropped). Otherwise the entry
+ * stays portable for good (`portable-only.txt`). Returns the sessions created here.
  */
 export async function createAndOptimize(
   cacheDir: string,
   key: string,
+  config: VisualizedBgeConfig,
   settings: SessionSettings,
 ): Promise<Record<GraphName, Ort.InferenceSession>> {
   const dir = entryDir(cacheDir, key);
+  if (existsSync(join(dir, PORTABLE_ONLY_FILE))) {
+    const portable: Partial<Record<GraphName, Ort.InferenceSession>> = {};
+    try {
+      for (const g of GRAPHS) portable[g] = await ort.InferenceSession.create(join(dir, `${g}.onnx`), sessionOptions(settings));
+      return portable as Record<GraphName, Ort.InferenceSession>;
+    } catch (err) {
+      for (const s of Object.values(portable)) await s?.release();
+      throw err;
+    }
+  }
   sweepStale(dir, '.opt-');
   const work = join(dir, `.opt-${randomBytes(6).toString('hex')}`);
   mkdirSync(work, { recursive: true });
@@ -237,11 +330,22 @@ export async function createAndOptimize(
       });
     }
     try {
-      const files = GRAPHS.flatMap(optimizedFiles);
-      for (const f of files) fsyncFile(join(work, f));
-      for (const f of files) renameSync(join(work, f), join(dir, f));
-      recordSizes(dir, files);
-      for (const f of GRAPHS.flatMap(portableFiles)) rmSync(join(dir, f), { force: true });
+      const feeds = probeFeeds(config);
+      const expected: Record<string, string> = {};
+      for (const g of GRAPHS) expected[g] = await outputHash(sessions[g]!, feeds[g]);
+      const actual = probeInChild(work, settings, feeds);
+      if (!actual || GRAPHS.some((g) => actual[g] !== expected[g])) {
+        writeFileSync(
+          join(dir, PORTABLE_ONLY_FILE),
+          `ONNX Runtime ${ORT_VERSION}'s optimised graphs with prepacked weights ${actual ? 'computed different outputs' : 'failed to load or run'}; this entry stays portable.\n`,
+        );
+      } else {
+        const files = GRAPHS.flatMap(optimizedFiles);
+        for (const f of files) fsyncFile(join(work, f));
+        for (const f of files) renameSync(join(work, f), join(dir, f));
+        recordSizes(dir, files);
+        for (const f of GRAPHS.flatMap(portableFiles)) rmSync(join(dir, f), { force: true });
+      }
     } catch {
       // The portable entry still works; the next load tries again.
     }
