@@ -19,7 +19,7 @@ import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-
 import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
 import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
 import { createSession, defaultThreads } from './runtime/session.js';
-import { createAndOptimize, defaultCacheDir, discardCachedGraphs, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
+import { defaultCacheDir, openCachedGraphs, discardCachedGraphs, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
 import { canonicalSha256 } from './runtime/provenance.js';
 import { LIMITS } from './limits.js';
 import type * as Ort from 'onnxruntime-node';
@@ -327,7 +327,7 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
     graphSource: cached ? 'cache' : 'built-and-cached',
     config,
     // A portable entry is optimised (weights prepacked for this CPU) by its first load.
-    open: (threads) => (graphs.optimized ? createSessions(graphs.vision, graphs.text, threads) : createAndOptimize(cacheDir, key, config, { threads })),
+    open: (threads) => openCachedGraphs(cacheDir, key, graphs, config, { threads }),
     sources: { checkpointSha256, textWeightsSha256 },
     discard: () => discardCachedGraphs(cacheDir, key),
   };

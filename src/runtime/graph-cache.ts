@@ -48,12 +48,12 @@ import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION, type SessionSettings, ort, sessi
 export interface GraphFiles {
   readonly vision: string;
   readonly text: string;
-  /** Stage 2: ORT-optimised graphs with prepacked weights. */
-  readonly optimized: boolean;
+  /** Graphs still in stage 1 that may yet be optimised (stage 2: ORT-optimised, weights prepacked). */
+  readonly pending: readonly GraphName[];
 }
 
 const GRAPHS = ['vision', 'text'] as const;
-type GraphName = (typeof GRAPHS)[number];
+export type GraphName = (typeof GRAPHS)[number];
 
 /** `VBGE_CACHE_DIR`, else `$XDG_CACHE_HOME/visualized-bge`, else `~/.cache/visualized-bge`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -111,6 +111,16 @@ function entryDir(cacheDir: string, key: string): string {
   return join(cacheDir, 'graphs', key);
 }
 
+/** A graph optimisation that failed its check stays portable; this file says why. */
+const portableOnlyFile = (g: GraphName): string => `${g}.portable-only.txt`;
+
+/** Each graph's current stage in an entry: its optimised files when present, else its portable ones. */
+function graphStage(sizes: Record<string, number>, g: GraphName): 'optimized' | 'portable' | undefined {
+  if (optimizedFiles(g).every((f) => f in sizes)) return 'optimized';
+  if (portableFiles(g).every((f) => f in sizes)) return 'portable';
+  return undefined;
+}
+
 /** The cached graphs for `key`, if an entry exists whose files all have their recorded sizes. */
 export function findCachedGraphs(cacheDir: string, key: string): GraphFiles | undefined {
   const dir = entryDir(cacheDir, key);
@@ -118,12 +128,13 @@ export function findCachedGraphs(cacheDir: string, key: string): GraphFiles | un
     const sizes = JSON.parse(readFileSync(join(dir, SIZES_FILE), 'utf8')) as Record<string, number>;
     const files = Object.keys(sizes);
     if (files.length === 0 || !files.every((f) => statSync(join(dir, f)).size === sizes[f])) return undefined;
-    const optimized = GRAPHS.every((g) => optimizedFiles(g).every((f) => f in sizes));
-    if (!optimized && !GRAPHS.every((g) => portableFiles(g).every((f) => f in sizes))) return undefined;
+    const stages = GRAPHS.map((g) => graphStage(sizes, g));
+    if (stages.some((st) => st === undefined)) return undefined;
+    const path = (g: GraphName, i: number): string => join(dir, stages[i] === 'optimized' ? `${g}.opt.onnx` : `${g}.onnx`);
     return {
-      vision: join(dir, optimized ? 'vision.opt.onnx' : 'vision.onnx'),
-      text: join(dir, optimized ? 'text.opt.onnx' : 'text.onnx'),
-      optimized,
+      vision: path('vision', 0),
+      text: path('text', 1),
+      pending: GRAPHS.filter((g, i) => stages[i] === 'portable' && !existsSync(join(dir, portableOnlyFile(g)))),
     };
   } catch {
     return undefined;
@@ -181,7 +192,7 @@ export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedB
     writeFileSync(join(dir, `${name}.onnx`), model);
   }
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { vision: join(dir, 'vision.onnx'), text: join(dir, 'text.onnx'), optimized: false };
+  return { vision: join(dir, 'vision.onnx'), text: join(dir, 'text.onnx'), pending: [...GRAPHS] };
 }
 
 /**
@@ -204,11 +215,9 @@ export function storeGraphs(cacheDir: string, key: string, weights: WeightMap, c
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
-  return findCachedGraphs(cacheDir, key) ?? { vision: join(finalDir, 'vision.onnx'), text: join(finalDir, 'text.onnx'), optimized: false };
+  return findCachedGraphs(cacheDir, key) ?? { vision: join(finalDir, 'vision.onnx'), text: join(finalDir, 'text.onnx'), pending: [...GRAPHS] };
 }
 
-/** An entry whose optimised graphs failed their check stays portable; this file says why. */
-const PORTABLE_ONLY_FILE = 'portable-only.txt';
 
 /** Small fixed inputs that exercise every node of each graph (batch 2). */
 function probeFeeds(config: VisualizedBgeConfig): Record<GraphName, Record<string, { type: 'float32' | 'int64'; dims: number[]; data: number[] }>> {
@@ -252,7 +261,7 @@ async function outputHash(session: Ort.InferenceSession, feeds: ProbeFeeds[Graph
  * Loads the optimised graphs in a separate process and returns their outputs' hashes: a bad
  * prepacked file (ORT 1.30 crashes on the L/14 vision tower's) must not take this process down.
  */
-function probeInChild(dir: string, settings: SessionSettings, feeds: ProbeFeeds): Record<GraphName, string> | undefined {
+function probeInChild(dir: string, settings: SessionSettings, feeds: Partial<ProbeFeeds>): Partial<Record<GraphName, string>> | undefined {
   const script = `
     const ort = require(process.argv[1]);
     const { createHash } = require('node:crypto');
@@ -279,44 +288,42 @@ function probeInChild(dir: string, settings: SessionSettings, feeds: ProbeFeeds)
   );
   if (child.status !== 0) return undefined;
   try {
-    return JSON.parse(child.stdout) as Record<GraphName, string>;
+    return JSON.parse(child.stdout) as Partial<Record<GraphName, string>>;
   } catch {
     return undefined;
   }
 }
 
 /**
- * Stage 2: creates the sessions for a portable entry and, as ORT initialises them, has it write
- * the optimised graphs with prepacked weights. The optimised files are then loaded in a child
- * process and must reproduce the portable sessions' outputs bit for bit on probe inputs; only
- * then are they swapped into the entry (and the portable weights dropped). Otherwise the entry
- * stays portable for good (`portable-only.txt`). Returns the sessions created here.
+ * Opens the sessions of a cache entry, taking each graph still in stage 1 to stage 2 on the way:
+ * as ORT initialises its session it writes the optimised graph with prepacked weights; the file
+ * is then loaded in a child process and must reproduce this session's outputs bit for bit on
+ * probe inputs before it replaces the portable files. A graph that fails the check stays portable
+ * for good (`<graph>.portable-only.txt` says why). Returns the sessions created here.
  */
-export async function createAndOptimize(
+export async function openCachedGraphs(
   cacheDir: string,
   key: string,
+  files: GraphFiles,
   config: VisualizedBgeConfig,
   settings: SessionSettings,
 ): Promise<Record<GraphName, Ort.InferenceSession>> {
   const dir = entryDir(cacheDir, key);
-  if (existsSync(join(dir, PORTABLE_ONLY_FILE))) {
-    const portable: Partial<Record<GraphName, Ort.InferenceSession>> = {};
-    try {
-      for (const g of GRAPHS) portable[g] = await ort.InferenceSession.create(join(dir, `${g}.onnx`), sessionOptions(settings));
-      return portable as Record<GraphName, Ort.InferenceSession>;
-    } catch (err) {
-      for (const s of Object.values(portable)) await s?.release();
-      throw err;
-    }
-  }
-  sweepStale(dir, '.opt-');
-  const work = join(dir, `.opt-${randomBytes(6).toString('hex')}`);
-  mkdirSync(work, { recursive: true });
   const sessions: Partial<Record<GraphName, Ort.InferenceSession>> = {};
+  let work: string | undefined;
   try {
     for (const g of GRAPHS) {
+      if (!files.pending.includes(g)) {
+        sessions[g] = await ort.InferenceSession.create(files[g], sessionOptions(settings));
+        continue;
+      }
+      if (!work) {
+        sweepStale(dir, '.opt-');
+        work = join(dir, `.opt-${randomBytes(6).toString('hex')}`);
+        mkdirSync(work, { recursive: true });
+      }
       const base = sessionOptions(settings);
-      sessions[g] = await ort.InferenceSession.create(join(dir, `${g}.onnx`), {
+      sessions[g] = await ort.InferenceSession.create(files[g], {
         ...base,
         optimizedModelFilePath: join(work, `${g}.opt.onnx`),
         extra: {
@@ -328,34 +335,48 @@ export async function createAndOptimize(
           },
         },
       });
-    }
-    try {
-      const feeds = probeFeeds(config);
-      const expected: Record<string, string> = {};
-      for (const g of GRAPHS) expected[g] = await outputHash(sessions[g]!, feeds[g]);
-      const actual = probeInChild(work, settings, feeds);
-      if (!actual || GRAPHS.some((g) => actual[g] !== expected[g])) {
-        writeFileSync(
-          join(dir, PORTABLE_ONLY_FILE),
-          `ONNX Runtime ${ORT_VERSION}'s optimised graphs with prepacked weights ${actual ? 'computed different outputs' : 'failed to load or run'}; this entry stays portable.\n`,
-        );
-      } else {
-        const files = GRAPHS.flatMap(optimizedFiles);
-        for (const f of files) fsyncFile(join(work, f));
-        for (const f of files) renameSync(join(work, f), join(dir, f));
-        recordSizes(dir, files);
-        for (const f of GRAPHS.flatMap(portableFiles)) rmSync(join(dir, f), { force: true });
+      try {
+        await promoteIfFaithful(dir, work, g, sessions[g]!, config, settings);
+      } catch {
+        // The portable graph still works; the next load tries again.
       }
-    } catch {
-      // The portable entry still works; the next load tries again.
     }
     return sessions as Record<GraphName, Ort.InferenceSession>;
   } catch (err) {
     for (const s of Object.values(sessions)) await s?.release();
     throw err;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Stage 1 → 2 for one graph, when its optimised file computes exactly what `session` computes. */
+async function promoteIfFaithful(
+  dir: string,
+  work: string,
+  g: GraphName,
+  session: Ort.InferenceSession,
+  config: VisualizedBgeConfig,
+  settings: SessionSettings,
+): Promise<void> {
+  const feeds = probeFeeds(config);
+  const expected = await outputHash(session, feeds[g]);
+  const actual = probeInChild(work, settings, { [g]: feeds[g] })?.[g];
+  if (actual !== expected) {
+    writeFileSync(
+      join(dir, portableOnlyFile(g)),
+      `ONNX Runtime ${ORT_VERSION}'s optimised ${g} graph with prepacked weights ${actual ? 'computed different outputs' : 'failed to load or run'}; it stays portable.\n`,
+    );
+    return;
+  }
+  for (const f of optimizedFiles(g)) {
+    fsyncFile(join(work, f));
+    renameSync(join(work, f), join(dir, f));
+  }
+  const sizes = JSON.parse(readFileSync(join(dir, SIZES_FILE), 'utf8')) as Record<string, number>;
+  const current = GRAPHS.flatMap((h) => (h === g || graphStage(sizes, h) === 'optimized' ? optimizedFiles(h) : portableFiles(h)));
+  recordSizes(dir, current);
+  for (const f of portableFiles(g)) rmSync(join(dir, f), { force: true });
 }
 
 function writeAtomically(path: string, content: string): void {

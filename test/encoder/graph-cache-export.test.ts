@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { Encoder, type EncodeInput } from '../../src/encoder.js';
 import { modelArgs, runCli } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
-import { fixtureModelFiles } from '../helpers/tiny-model.js';
+import { fixtureModelFiles, loadFixtureModel } from '../helpers/tiny-model.js';
+import { graphKey, rememberedSha256, storeGraphs } from '../../src/runtime/graph-cache.js';
 
 const files = fixtureModelFiles('tiny-xlmr');
 const inputs: EncodeInput[] = [
@@ -57,6 +58,25 @@ describe('graph cache', () => {
     expect(afterCorruption.source).toBe('built-and-cached');
     expect(afterCorruption.out.equals(reference.out)).toBe(true);
     expect((await embedWith({ ...files, graphCache: cache })).source).toBe('cache');
+  });
+
+  test('a graph whose optimised file failed its check stays portable; the other is optimised', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'vbge-cache-'));
+    const model = loadFixtureModel('tiny-xlmr');
+    const checkpointSha256 = await rememberedSha256(files.weights, cache);
+    const key = graphKey({ checkpointSha256, textWeightsSha256: null, config: model.config });
+    storeGraphs(cache, key, model.weights, model.config, {});
+    // What openCachedGraphs writes when the child process cannot reproduce a graph's outputs.
+    writeFileSync(join(cache, 'graphs', key, 'vision.portable-only.txt'), 'test\n');
+    const reference = await embedWith({ ...files, graphCache: false });
+    for (let load = 0; load < 2; load++) {
+      const got = await embedWith({ ...files, graphCache: cache });
+      expect(got.source).toBe('cache');
+      expect(got.out.equals(reference.out)).toBe(true);
+    }
+    expect(readdirSync(join(cache, 'graphs', key)).sort()).toEqual([
+      'manifest.json', 'sizes.json', 'text.opt.onnx', 'text.opt.onnx.data', 'vision.onnx', 'vision.onnx.data', 'vision.portable-only.txt',
+    ]);
   });
 
   test('a different checkpoint gets a different cache entry', async () => {
