@@ -261,7 +261,11 @@ async function outputHash(session: Ort.InferenceSession, feeds: ProbeFeeds[Graph
  * Loads the optimised graphs in a separate process and returns their outputs' hashes: a bad
  * prepacked file (ORT 1.30 crashes on the L/14 vision tower's) must not take this process down.
  */
-function probeInChild(dir: string, settings: SessionSettings, feeds: Partial<ProbeFeeds>): Partial<Record<GraphName, string>> | undefined {
+function probeInChild(
+  dir: string,
+  settings: SessionSettings,
+  feeds: Partial<ProbeFeeds>,
+): { hashes: Partial<Record<GraphName, string>> } | { failure: string } {
   const script = `
     const ort = require(process.argv[1]);
     const { createHash } = require('node:crypto');
@@ -286,11 +290,14 @@ function probeInChild(dir: string, settings: SessionSettings, feeds: Partial<Pro
     ['-e', script, createRequire(import.meta.url).resolve('onnxruntime-node'), dir, JSON.stringify(sessionOptions(settings))],
     { encoding: 'utf8', input: JSON.stringify(feeds), maxBuffer: 1 << 20, timeout: 600_000 },
   );
-  if (child.status !== 0) return undefined;
+  if (child.status !== 0) {
+    const how = child.signal ? `was killed by ${child.signal}` : child.error ? `failed (${child.error.message})` : `exited with ${child.status}`;
+    return { failure: `the check process ${how}${child.stderr ? `: ${child.stderr.trim().split('\n')[0]}` : ''}` };
+  }
   try {
-    return JSON.parse(child.stdout) as Partial<Record<GraphName, string>>;
+    return { hashes: JSON.parse(child.stdout) as Partial<Record<GraphName, string>> };
   } catch {
-    return undefined;
+    return { failure: 'the check process printed no result' };
   }
 }
 
@@ -361,11 +368,13 @@ async function promoteIfFaithful(
 ): Promise<void> {
   const feeds = probeFeeds(config);
   const expected = await outputHash(session, feeds[g]);
-  const actual = probeInChild(work, settings, { [g]: feeds[g] })?.[g];
+  const probe = probeInChild(work, settings, { [g]: feeds[g] });
+  const actual = 'hashes' in probe ? probe.hashes[g] : undefined;
   if (actual !== expected) {
+    const why = 'failure' in probe ? probe.failure : `its outputs differ (sha256 ${actual} instead of ${expected})`;
     writeFileSync(
       join(dir, portableOnlyFile(g)),
-      `ONNX Runtime ${ORT_VERSION}'s optimised ${g} graph with prepacked weights ${actual ? 'computed different outputs' : 'failed to load or run'}; it stays portable.\n`,
+      `ONNX Runtime ${ORT_VERSION}'s optimised ${g} graph with prepacked weights did not pass its check: ${why}. This graph stays portable.\n`,
     );
     return;
   }
