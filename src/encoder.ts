@@ -322,12 +322,23 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
   const textWeightsSha256 = options.textWeights ? await rememberedSha256(textWeightsFile(options.textWeights), cacheDir) : null;
   const key = graphKey({ checkpointSha256, textWeightsSha256, config });
   const cached = findCachedGraphs(cacheDir, key);
-  const graphs = cached ?? storeGraphs(cacheDir, key, weights, config, { key, checkpointSha256, textWeightsSha256, config });
+  let graphs = cached;
+  if (!graphs) {
+    try {
+      graphs = storeGraphs(cacheDir, key, weights, config, { key, checkpointSha256, textWeightsSha256, config });
+    } catch (err) {
+      // An unusable cache (read-only, full, not a folder) costs speed, never the load.
+      process.emitWarning(`graph cache ${cacheDir} is not usable (${(err as Error).message}); building the graphs in memory`, 'VbgeCacheWarning');
+      const memory = await loadCheckpoint({ ...options, graphCache: false });
+      return { ...memory, sources: { checkpointSha256, textWeightsSha256 } };
+    }
+  }
+  const entry = graphs;
   return {
     graphSource: cached ? 'cache' : 'built-and-cached',
     config,
     // A portable entry is optimised (weights prepacked for this CPU) by its first load.
-    open: (threads) => openCachedGraphs(cacheDir, key, graphs, config, { threads }),
+    open: (threads) => openCachedGraphs(cacheDir, key, entry, config, { threads }),
     sources: { checkpointSha256, textWeightsSha256 },
     discard: () => discardCachedGraphs(cacheDir, key),
   };

@@ -4,11 +4,12 @@
  * folder with a made-up tokenizer, so benchmarks can run without downloading the real weights.
  * The values mean nothing; they are seeded and scaled so activations stay in a sane range.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { float32ToFloat16Bits, toFloat16Bytes } from './convert.js';
 import { numel } from './tensor.js';
 import { writeTorchZip, type TorchZipTensorSpec } from './torch-zip-writer.js';
+import { makeDirs } from '../util/fs.js';
 
 export type VisualizedVariant = 'base' | 'm3';
 
@@ -294,7 +295,7 @@ export function writeRandomVisualizedCheckpoint(
   const seed = opts.seed ?? 20240601;
   const dims = opts.dims ?? VISUALIZED_DIMS[variant];
   const rope = ropeTables(dims.grid);
-  mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const specs = new Map<string, TorchZipTensorSpec>();
   listVisualizedTensors(dims).forEach(({ key, shape }, index) => {
     const ropeMatch = /^model_visual\.visual\.blocks\.\d+\.attn\.rope\.(freqs_cos|freqs_sin)$/.exec(key);
@@ -374,7 +375,7 @@ const PRINTABLE_ASCII = Array.from({ length: 94 }, (_, i) => String.fromCharCode
 
 /** Writes config.json and a made-up tokenizer (BERT WordPiece for base, XLM-R Unigram for m3). */
 export function writeRandomTextFolder(variant: VisualizedVariant, dir: string): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   // tokenizer.json is large (up to 250k pieces): compact, like the published files.
   const json = (name: string, value: unknown): void =>
     writeFileSync(join(dir, name), JSON.stringify(value, null, name === 'tokenizer.json' ? undefined : 2) + '\n');

@@ -27,6 +27,9 @@ const INFORMATIONAL = new Set(['commander.help', 'commander.helpDisplayed', 'com
 
 /** Runs the CLI; every failure becomes one clear line on stderr and a non-zero exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // Library warnings (an unusable graph cache, ...) become one plain line each.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => process.stderr.write(`vbge: warning: ${w.message}\n`));
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

@@ -9,10 +9,11 @@
  *   {cacheDir}/.locks/models--{org}--{name}/   lock files
  */
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, lstat, mkdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.js';
+import { makeDirsAsync } from '../util/fs.js';
 
 const REPO_ID = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/;
 const COMMIT = /^[0-9a-f]{40}$/;
@@ -117,7 +118,7 @@ export class RepoCache {
   async writeRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
     const path = inside(this.root, 'refs', ...revision.split('/'));
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirsAsync(dirname(path));
     const tmp = tempName(path);
     await writeFile(tmp, commit);
     await rename(tmp, path);
@@ -156,7 +157,7 @@ export class RepoCache {
   async link(commit: string, file: string, etag: string): Promise<string> {
     const path = this.snapshotPath(commit, file);
     const blob = this.blobPath(etag);
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirsAsync(dirname(path));
     const tmp = tempName(path);
     await rm(tmp, { force: true });
     try {

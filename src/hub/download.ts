@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RepoCache, validateFilePath, validateRepoId, validateRevision } from './cache.js';
 import { fileMatches } from './checksum.js';
@@ -6,6 +6,7 @@ import { HubError, HubOfflineError, HubUnreachableError } from './errors.js';
 import { describe, fetchMetadata, hubHeaders, statusError, type RemoteFile } from './http.js';
 import { withFileLock } from './lock.js';
 import { hubOptionsFromEnv, type HubOptions, type ResolvedHubOptions } from './options.js';
+import { makeDirsAsync } from '../util/fs.js';
 
 /** A file ready in the cache. */
 export interface FetchedFile {
@@ -111,7 +112,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 async function downloadBlob(remote: RemoteFile, cache: RepoCache, o: ResolvedHubOptions): Promise<void> {
   const name = `${remote.repo}/${remote.file}`;
   const partial = cache.incompletePath(remote.etag);
-  await mkdir(dirname(partial), { recursive: true });
+  await makeDirsAsync(dirname(partial));
   for (let pass = 1; ; pass++) {
     for (let breaks = 0; ; ) {
       let have = (await sizeOf(partial)) ?? 0;

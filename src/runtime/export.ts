@@ -3,7 +3,7 @@
  * manifest describing inputs, outputs, preprocessing and the fingerprint, so that any ONNX
  * runtime (Python, browsers) can compute the same embeddings.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readHfTextFolder } from '../checkpoint/hf-folder.js';
 import { loadVisualizedWeights, sha256File, textWeightsFile } from '../checkpoint/load.js';
@@ -16,6 +16,7 @@ import { TextTokenizer } from '../text/tokenizer.js';
 import { writeGraphs } from './graph-cache.js';
 import { type Provenance, canonicalSha256, runtimeProvenance } from './provenance.js';
 import { createHash } from 'node:crypto';
+import { makeDirs } from '../util/fs.js';
 
 export const EXPORT_FORMAT = 'visualized-bge-onnx/1';
 
@@ -74,7 +75,7 @@ export async function exportOnnx(options: ExportOptions, dir: string): Promise<E
   const folder = readHfTextFolder(options.textModel);
   const config = resolveModelConfig(weights, folder.config, options.visionConfig);
   const tokenizer = await TextTokenizer.fromDir(options.textModel);
-  mkdirSync(join(dir, 'tokenizer'), { recursive: true });
+  makeDirs(join(dir, 'tokenizer'));
   const tokenizerFiles = [folder.configPath, ...Object.values(folder.tokenizer).filter((f): f is string => typeof f === 'string')];
   for (const f of tokenizerFiles) copyFileSync(f, join(dir, 'tokenizer', basename(f)));
   const n = imageTokenCount(config);

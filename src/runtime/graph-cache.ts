@@ -22,7 +22,6 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
@@ -44,6 +43,7 @@ import { serializeModel } from '../onnx/serialize.js';
 import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_BUILDER_VERSION } from './provenance.js';
 import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION, type SessionSettings, ort, sessionOptions } from './session.js';
+import { makeDirs } from '../util/fs.js';
 
 export interface GraphFiles {
   readonly vision: string;
@@ -77,7 +77,7 @@ export async function rememberedSha256(path: string, cacheDir: string): Promise<
   }
   const sha256 = await sha256File(real);
   try {
-    mkdirSync(join(cacheDir, 'sha256'), { recursive: true });
+    makeDirs(join(cacheDir, 'sha256'));
     writeAtomically(record, JSON.stringify({ path: real, size: st.size, mtimeMs: st.mtimeMs, sha256 }));
   } catch {
     // an unwritable cache only costs the next load a re-hash
@@ -179,7 +179,7 @@ function recordSizes(dir: string, files: readonly string[]): void {
  * `manifest` as manifest.json. Returns the model paths.
  */
 export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedBgeConfig, manifest: object): GraphFiles {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   for (const [name, build] of [
     ['vision', buildVisionGraph],
     ['text', buildTextGraph],
@@ -327,7 +327,7 @@ export async function openCachedGraphs(
       if (!work) {
         sweepStale(dir, '.opt-');
         work = join(dir, `.opt-${randomBytes(6).toString('hex')}`);
-        mkdirSync(work, { recursive: true });
+        makeDirs(work);
       }
       const base = sessionOptions(settings);
       sessions[g] = await ort.InferenceSession.create(files[g], {

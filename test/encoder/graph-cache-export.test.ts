@@ -115,3 +115,21 @@ describe('vbge export --onnx', () => {
     expect(again.stderr).toMatch(/already holds an exported model/);
   });
 });
+
+describe('an unusable graph cache', () => {
+  test.each(['/proc/vbge-cache-test', '/etc/hostname'])('VBGE cache at %s: a warning, graphs built in memory, same bits', async (dir) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const reference = await embedWith({ ...files, graphCache: false });
+      const got = await embedWith({ ...files, graphCache: dir });
+      expect(got.source).toBe('memory');
+      expect(got.out.equals(reference.out)).toBe(true);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.some((m) => m.includes(dir) && m.includes('building the graphs in memory'))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 30_000);
+});

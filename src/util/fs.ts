@@ -1,0 +1,37 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/**
+ * `mkdir -p` without Node's recursive mkdir, which spins forever where a directory can neither
+ * be created nor found (procfs, some FUSE mounts: ENOENT for the child, EEXIST for the parent).
+ * Walks down from the deepest existing ancestor; any failure throws with its own code.
+ */
+export function makeDirs(path: string): void {
+  const target = resolve(path);
+  const missing: string[] = [];
+  let current = target;
+  for (;;) {
+    try {
+      if (!statSync(current).isDirectory()) throw Object.assign(new Error(`${current} is not a directory`), { code: 'ENOTDIR' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const parent = dirname(current);
+      if (parent === current) throw err;
+      missing.push(current);
+      current = parent;
+    }
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw err;
+    }
+  }
+}
+
+/** Async flavour for code that awaits its I/O. */
+export async function makeDirsAsync(path: string): Promise<void> {
+  makeDirs(path);
+}
