@@ -19,7 +19,7 @@ import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-
 import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
 import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
 import { createSession, defaultThreads } from './runtime/session.js';
-import { defaultCacheDir, openCachedGraphs, discardCachedGraphs, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
+import { defaultCacheDir, entryVersion, openCachedGraphs, discardCachedGraphs, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
 import { canonicalSha256 } from './runtime/provenance.js';
 import { LIMITS } from './limits.js';
 import type * as Ort from 'onnxruntime-node';
@@ -113,10 +113,10 @@ export class Encoder {
     try {
       sessions = await model.open(threads);
     } catch (err) {
-      // A damaged cache entry (truncated file, disk error) is rebuilt once, never trusted.
-      if (model.graphSource !== 'cache' || !model.discard) throw err;
-      model.discard();
-      model = await loadCheckpoint(options);
+      // A cache entry that fails to open is read again: another process may have just changed
+      // it (then it is used as it is now); if it is unchanged it is damaged, and rebuilt once.
+      if (!model.reload) throw err;
+      model = await model.reload();
       sessions = await model.open(threads);
     }
     const workers = options.imageWorkers ?? 1;
@@ -180,7 +180,8 @@ export class Encoder {
   async encodeSettled(inputs: readonly EncodeInput[], options: EncodeOptions = {}): Promise<EncodeResult[]> {
     const batchSize = options.batchSize ?? this.options.batchSize ?? 8;
     checkCount('batch size', batchSize, 1, LIMITS.maxBatchSize);
-    const window = Math.max(WINDOW_INPUTS, 4 * batchSize);
+    // Two windows are in memory at once (one running, the next preprocessing).
+    const window = Math.min(Math.max(WINDOW_INPUTS, 4 * batchSize), Math.max(MAX_WINDOW_INPUTS, batchSize));
     const results: EncodeResult[] = new Array(inputs.length);
     const prepareWindow = (start: number): Prepared[] =>
       inputs.slice(start, start + window).map((input, k) => this.prepare(input, start + k, options));
@@ -254,15 +255,15 @@ export class Encoder {
     }
   }
 
+  /** Starts preprocessing; what can be checked at once throws here (so `prepare` records it). */
   private pixelsOf(image: ImageInput, name: string): Promise<Float32Array> {
-    if (typeof image === 'object' && !(image instanceof Uint8Array)) {
+    if (typeof image === 'object' && image !== null && !(image instanceof Uint8Array)) {
       const pixels = image.pixels;
       if (!(pixels instanceof Float32Array) || pixels.length !== PIXELS_PER_IMAGE)
-        return Promise.reject(new InputError(`${name} (image)`, `preprocessed pixels must be a Float32Array of ${PIXELS_PER_IMAGE} values [3, 224, 224]`));
+        throw new InputError(`${name} (image)`, `preprocessed pixels must be a Float32Array of ${PIXELS_PER_IMAGE} values [3, 224, 224]`);
       return Promise.resolve(pixels);
     }
-    if (typeof image !== 'string' && !(image instanceof Uint8Array))
-      return Promise.reject(new InputError(`${name} (image)`, 'must be a file path, file bytes or { pixels }'));
+    if (typeof image !== 'string' && !(image instanceof Uint8Array)) throw new InputError(`${name} (image)`, 'must be a file path, file bytes or { pixels }');
     const opts = {
       applyExifOrientation: this.options.applyExifOrientation ?? false,
       inputName: `${name} (image${typeof image === 'string' ? ` ${image}` : ''})`,
@@ -297,8 +298,8 @@ type Sessions = { vision: Ort.InferenceSession; text: Ort.InferenceSession };
 
 interface LoadedModel {
   graphSource: GraphSource;
-  /** Removes a cache entry that turned out to be unusable. */
-  discard?: () => void;
+  /** For cached graphs: the model again after an open failure (re-read, or rebuilt if unchanged). */
+  reload?: () => Promise<LoadedModel>;
   config: VisualizedBgeConfig;
   /** Creates the two ONNX Runtime sessions. */
   open: (threads: number) => Promise<Sessions>;
@@ -334,13 +335,18 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
     }
   }
   const entry = graphs;
+  const version = entryVersion(cacheDir, key);
   return {
     graphSource: cached ? 'cache' : 'built-and-cached',
     config,
     // A portable entry is optimised (weights prepacked for this CPU) by its first load.
     open: (threads) => openCachedGraphs(cacheDir, key, entry, config, { threads }),
     sources: { checkpointSha256, textWeightsSha256 },
-    discard: () => discardCachedGraphs(cacheDir, key),
+    reload: async () => {
+      if (entryVersion(cacheDir, key) === version) discardCachedGraphs(cacheDir, key);
+      const again = await loadCheckpoint(options);
+      return { ...again, reload: undefined };
+    },
   };
 }
 
@@ -358,6 +364,8 @@ function loadExported(dir: string): LoadedModel {
 
 /** Inputs per window of `encodeSettled`: bounds the pixels and image tokens held at once. */
 const WINDOW_INPUTS = 64;
+/** Largest window unless one batch is larger: about 150 MB of pixels and image tokens (base). */
+const MAX_WINDOW_INPUTS = 256;
 
 function checkCount(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got ${value}`);

@@ -16,7 +16,7 @@
  * (sizes.json lists the model files of the current stage) and <cache>/sha256/<hash of path>.json
  * remembering file checksums by (size, mtime).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -261,45 +261,66 @@ async function outputHash(session: Ort.InferenceSession, feeds: ProbeFeeds[Graph
  * Loads the optimised graphs in a separate process and returns their outputs' hashes: a bad
  * prepacked file (ORT 1.30 crashes on the L/14 vision tower's) must not take this process down.
  */
-function probeInChild(
-  dir: string,
-  settings: SessionSettings,
-  feeds: Partial<ProbeFeeds>,
-): { hashes: Partial<Record<GraphName, string>> } | { failure: string } {
-  const script = `
-    const ort = require(process.argv[1]);
-    const { createHash } = require('node:crypto');
-    const [dir, optionsJson] = process.argv.slice(2);
-    const feedsJson = require('node:fs').readFileSync(0, 'utf8');
-    (async () => {
-      const result = {};
-      for (const [graph, feeds] of Object.entries(JSON.parse(feedsJson))) {
-        const session = await ort.InferenceSession.create(dir + '/' + graph + '.opt.onnx', JSON.parse(optionsJson));
-        const tensors = {};
-        for (const [name, f] of Object.entries(feeds))
-          tensors[name] = new ort.Tensor(f.type, f.type === 'int64' ? BigInt64Array.from(f.data, BigInt) : Float32Array.from(f.data), f.dims);
-        const out = await session.run(tensors);
-        const h = createHash('sha256');
-        for (const name of session.outputNames) { const d = out[name].data; h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)); }
-        result[graph] = h.digest('hex');
+/** Signals that mean the check process crashed (a bad file), not that it was stopped from outside. */
+const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGFPE']);
+
+type ProbeResult =
+  | { readonly hashes: Partial<Record<GraphName, string>> }
+  | { readonly failure: string; readonly crashed: boolean };
+
+function probeInChild(dir: string, settings: SessionSettings, feeds: Partial<ProbeFeeds>): Promise<ProbeResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, ['-e', PROBE_SCRIPT, createRequire(import.meta.url).resolve('onnxruntime-node'), dir, JSON.stringify(sessionOptions(settings))], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolvePromise({ failure: `the check process could not start (${err.message})`, crashed: false });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) {
+        try {
+          resolvePromise({ hashes: JSON.parse(stdout) as Partial<Record<GraphName, string>> });
+        } catch {
+          resolvePromise({ failure: 'the check process printed no result', crashed: false });
+        }
+        return;
       }
-      process.stdout.write(JSON.stringify(result));
-    })().catch((e) => { process.stderr.write(String(e)); process.exit(3); });`;
-  const child = spawnSync(
-    process.execPath,
-    ['-e', script, createRequire(import.meta.url).resolve('onnxruntime-node'), dir, JSON.stringify(sessionOptions(settings))],
-    { encoding: 'utf8', input: JSON.stringify(feeds), maxBuffer: 1 << 20, timeout: 600_000 },
-  );
-  if (child.status !== 0) {
-    const how = child.signal ? `was killed by ${child.signal}` : child.error ? `failed (${child.error.message})` : `exited with ${child.status}`;
-    return { failure: `the check process ${how}${child.stderr ? `: ${child.stderr.trim().split('\n')[0]}` : ''}` };
-  }
-  try {
-    return { hashes: JSON.parse(child.stdout) as Partial<Record<GraphName, string>> };
-  } catch {
-    return { failure: 'the check process printed no result' };
-  }
+      const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
+      const detail = stderr.trim().split('\n')[0];
+      resolvePromise({ failure: `the check process ${how}${detail ? `: ${detail}` : ''}`, crashed: signal !== null && CRASH_SIGNALS.has(signal) });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(JSON.stringify(feeds));
+  });
 }
+
+/** Loads each given graph's optimised file, runs the probe feeds (JSON on stdin) and prints output hashes. */
+const PROBE_SCRIPT = `
+  const ort = require(process.argv[1]);
+  const { createHash } = require('node:crypto');
+  const [dir, optionsJson] = process.argv.slice(2);
+  const feedsJson = require('node:fs').readFileSync(0, 'utf8');
+  (async () => {
+    const result = {};
+    for (const [graph, feeds] of Object.entries(JSON.parse(feedsJson))) {
+      const session = await ort.InferenceSession.create(dir + '/' + graph + '.opt.onnx', JSON.parse(optionsJson));
+      const tensors = {};
+      for (const [name, f] of Object.entries(feeds))
+        tensors[name] = new ort.Tensor(f.type, f.type === 'int64' ? BigInt64Array.from(f.data, BigInt) : Float32Array.from(f.data), f.dims);
+      const out = await session.run(tensors);
+      const h = createHash('sha256');
+      for (const name of session.outputNames) { const d = out[name].data; h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)); }
+      result[graph] = h.digest('hex');
+    }
+    process.stdout.write(JSON.stringify(result));
+  })().catch((e) => { process.stderr.write(String(e)); process.exit(3); });`;
 
 /**
  * Opens the sessions of a cache entry, taking each graph still in stage 1 to stage 2 on the way:
@@ -322,6 +343,7 @@ export async function openCachedGraphs(
     for (const g of GRAPHS) {
       if (!files.pending.includes(g)) {
         sessions[g] = await ort.InferenceSession.create(files[g], sessionOptions(settings));
+        if (files[g].endsWith('.opt.onnx')) sweepReplacedPortables(dir, g);
         continue;
       }
       if (!work) {
@@ -357,7 +379,11 @@ export async function openCachedGraphs(
   }
 }
 
-/** Stage 1 → 2 for one graph, when its optimised file computes exactly what `session` computes. */
+/**
+ * Stage 1 → 2 for one graph, when its optimised file computes exactly what `session` computes.
+ * The portable files stay until a later load finds them older than the grace period: another
+ * process may have read the entry as portable and still be opening them.
+ */
 async function promoteIfFaithful(
   dir: string,
   work: string,
@@ -368,9 +394,12 @@ async function promoteIfFaithful(
 ): Promise<void> {
   const feeds = probeFeeds(config);
   const expected = await outputHash(session, feeds[g]);
-  const probe = probeInChild(work, settings, { [g]: feeds[g] });
+  const probe = await probeInChild(work, settings, { [g]: feeds[g] });
   const actual = 'hashes' in probe ? probe.hashes[g] : undefined;
   if (actual !== expected) {
+    // Only a crash or different numbers are the file's fault; anything else (killed for memory,
+    // could not start) leaves the graph pending for the next load.
+    if ('failure' in probe && !probe.crashed) return;
     const why = 'failure' in probe ? probe.failure : `its outputs differ (sha256 ${actual} instead of ${expected})`;
     writeFileSync(
       join(dir, portableOnlyFile(g)),
@@ -385,7 +414,28 @@ async function promoteIfFaithful(
   const sizes = JSON.parse(readFileSync(join(dir, SIZES_FILE), 'utf8')) as Record<string, number>;
   const current = GRAPHS.flatMap((h) => (h === g || graphStage(sizes, h) === 'optimized' ? optimizedFiles(h) : portableFiles(h)));
   recordSizes(dir, current);
-  for (const f of portableFiles(g)) rmSync(join(dir, f), { force: true });
+}
+
+/** How long the portable files of an optimised graph are kept for processes still opening them. */
+const PORTABLE_GRACE_MS = 10 * 60 * 1000;
+
+/** Removes portable files that an optimised graph replaced more than the grace period ago. */
+function sweepReplacedPortables(dir: string, g: GraphName): void {
+  try {
+    if (Date.now() - statSync(join(dir, `${g}.opt.onnx`)).mtimeMs < PORTABLE_GRACE_MS) return;
+    for (const f of portableFiles(g)) rmSync(join(dir, f), { force: true });
+  } catch {
+    // nothing to sweep, or another process did it
+  }
+}
+
+/** The entry's recorded sizes as text, to tell later whether another process changed it. */
+export function entryVersion(cacheDir: string, key: string): string | undefined {
+  try {
+    return readFileSync(join(entryDir(cacheDir, key), SIZES_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function writeAtomically(path: string, content: string): void {

@@ -56,3 +56,32 @@ describe.each(SETS)('%s through Encoder', (set) => {
     fromPixels.forEach((v, i) => expect(Buffer.from(v.buffer).equals(Buffer.from(fromFiles[i]!.buffer))).toBe(true));
   });
 });
+
+describe('bad image values never crash the process', () => {
+  test('wrong pixel tensors and non-image values fail alone, in any window', async () => {
+    const encoder = await Encoder.load({ ...fixtureModelFiles('tiny-bert'), threads: 1, imageWorkers: 0 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const good = { image: recordedPixelsFor('cir_query.png') };
+      const inputs = Array.from({ length: 70 }, (_, i) =>
+        i === 1 ? { image: { pixels: new Float32Array(3) } } : i === 64 ? { image: 12345 as unknown as Uint8Array } : i % 2 ? { text: `t ${i}` } : good,
+      );
+      const results = await encoder.encodeSettled(inputs, { batchSize: 1 });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+      expect(results.filter((r) => !r.ok).map((r) => (!r.ok ? r.error.message : ''))).toEqual([
+        expect.stringMatching(/^input 1 \(image\): preprocessed pixels must be a Float32Array/),
+        expect.stringMatching(/^input 64 \(image\): must be a file path/),
+      ]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await encoder.close();
+    }
+  });
+});
+
+function recordedPixelsFor(name: string): { pixels: Float32Array } {
+  return { pixels: recordedPixels(`../images/${name}`) };
+}
