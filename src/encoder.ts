@@ -6,13 +6,12 @@
  *   const [a, b] = await encoder.encode([{ text: 'a dog' }, { image: 'dog.jpg', text: 'make it white' }]);
  */
 import { join } from 'node:path';
-import { loadVisualizedWeights, sha256File, textWeightsFile } from './checkpoint/load.js';
-import { readHfTextFolder } from './checkpoint/hf-folder.js';
+import { sha256File, textWeightsFile } from './checkpoint/load.js';
 import { ConfigError, InputError, VbgeError } from './errors.js';
 import { PUBLISHED, type PublishedModel, isPublishedModel, resolvePublishedModel } from './hub/published.js';
 import { ImagePreprocessPool } from './image/pool.js';
 import { PREPROCESS_VERSION, preprocessImage } from './image/preprocess.js';
-import { resolveModelConfig } from './model/config.js';
+import { openModelSource } from './model/config.js';
 import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph, embeddingDim, textTokenLimit } from './model/visualized-bge.js';
 import { serializeModel } from './onnx/serialize.js';
 import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-runner.js';
@@ -311,13 +310,13 @@ interface LoadedModel {
 async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel> {
   if (options.weights === undefined) throw new ConfigError('no model given: pass weights (a Visualized BGE .pth) or onnx (an exported folder)');
   if (options.textModel === undefined) throw new ConfigError('weights needs textModel (the BGE text model folder with config.json and tokenizer files)');
-  const weights = loadVisualizedWeights(options.weights, { textWeights: options.textWeights });
-  const config = resolveModelConfig(weights, readHfTextFolder(options.textModel).config, options.visionConfig);
-  if (options.graphCache === false) {
+  const { weights, config } = openModelSource({ ...options, weights: options.weights, textModel: options.textModel });
+  const inMemory = (sources: ModelSources): LoadedModel => {
     const vision = serializeModel(buildVisionGraph(weights, config));
     const text = serializeModel(buildTextGraph(weights, config));
-    return { graphSource: 'memory', config, open: (threads) => createSessions(vision, text, threads), sources: {} };
-  }
+    return { graphSource: 'memory', config, open: (threads) => createSessions(vision, text, threads), sources };
+  };
+  if (options.graphCache === false) return inMemory({});
   const cacheDir = options.graphCache ?? defaultCacheDir();
   const checkpointSha256 = await rememberedSha256(options.weights, cacheDir);
   const textWeightsSha256 = options.textWeights ? await rememberedSha256(textWeightsFile(options.textWeights), cacheDir) : null;
@@ -330,12 +329,10 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
     } catch (err) {
       // An unusable cache (read-only, full, not a folder) costs speed, never the load.
       process.emitWarning(`graph cache ${cacheDir} is not usable (${(err as Error).message}); building the graphs in memory`, 'VbgeCacheWarning');
-      const memory = await loadCheckpoint({ ...options, graphCache: false });
-      return { ...memory, sources: { checkpointSha256, textWeightsSha256 } };
+      return inMemory({ checkpointSha256, textWeightsSha256 });
     }
   }
   const entry = graphs;
-  const version = entryVersion(cacheDir, key);
   return {
     graphSource: cached ? 'cache' : 'built-and-cached',
     config,
@@ -343,7 +340,7 @@ async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel>
     open: (threads) => openCachedGraphs(cacheDir, key, entry, config, { threads }),
     sources: { checkpointSha256, textWeightsSha256 },
     reload: async () => {
-      if (entryVersion(cacheDir, key) === version) discardCachedGraphs(cacheDir, key);
+      if (entryVersion(cacheDir, key) === entry.version) discardCachedGraphs(cacheDir, key);
       const again = await loadCheckpoint(options);
       return { ...again, reload: undefined };
     },

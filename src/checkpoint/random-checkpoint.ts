@@ -381,7 +381,7 @@ export function writeRandomTextFolder(variant: VisualizedVariant, dir: string): 
     writeFileSync(join(dir, name), JSON.stringify(value, null, name === 'tokenizer.json' ? undefined : 2) + '\n');
   json('config.json', textConfigJson(variant));
   if (variant === 'base') writeBertTokenizer(dir, json);
-  else writeXlmrTokenizer(dir, json);
+  else writeXlmrTokenizer(json);
 }
 
 const addedToken = (id: number, content: string, lstrip = false) => ({
@@ -463,7 +463,7 @@ function writeBertTokenizer(dir: string, json: (name: string, value: unknown) =>
   });
 }
 
-function writeXlmrTokenizer(dir: string, json: (name: string, value: unknown) => void): void {
+function writeXlmrTokenizer(json: (name: string, value: unknown) => void): void {
   const size = VISUALIZED_DIMS.m3.vocab;
   const pieces: [string, number][] = [
     ['<s>', 0],

@@ -3,9 +3,8 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}}` (offsets relative to the data area), then
  * the raw little-endian data. Tensors are read from the file on demand.
  */
-import { closeSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
-import { openRegularFile, readExact, readFileRange } from './file-io.js';
+import { readExact, readFileRange, withOpenFile } from './file-io.js';
 import { BYTES_PER_ELEMENT, numel, type StoredDType, type StoredTensor } from './tensor.js';
 import { WeightMap } from './weight-map.js';
 
@@ -55,12 +54,7 @@ export function looksLikeSafetensors(head: Uint8Array, fileSize: number): boolea
 }
 
 export function readSafetensors(path: string): SafetensorsContents {
-  const { fd, size } = openRegularFile(path);
-  try {
-    return parse(path, fd, size);
-  } finally {
-    closeSync(fd);
-  }
+  return withOpenFile(path, (fd, size) => parse(path, fd, size));
 }
 
 export function openSafetensors(path: string): WeightMap {

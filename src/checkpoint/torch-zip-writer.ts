@@ -357,7 +357,7 @@ class ZipStreamWriter {
   private closed = false;
 
   constructor(
-    private readonly path: string,
+    path: string,
     private readonly forceZip64: boolean,
   ) {
     this.fd = openSync(path, 'w');

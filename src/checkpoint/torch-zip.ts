@@ -2,9 +2,8 @@
  * Reads `torch.save` zip archives (`.pth`, `pytorch_model.bin`): the pickled state dict gives
  * each tensor's storage, offset, size and stride; storages stay in the file and are read on demand.
  */
-import { closeSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
-import { openRegularFile, readFileRange } from './file-io.js';
+import { readFileRange, withOpenFile } from './file-io.js';
 import { PickleDict, PickleGlobal, PickleObject, PickleTuple, unpickle, type PickleValue } from './pickle.js';
 import { BYTES_PER_ELEMENT, numel, type StoredDType, type StoredTensor } from './tensor.js';
 import { WeightMap } from './weight-map.js';
@@ -114,12 +113,7 @@ export interface TorchZipContents {
 
 /** Reads a torch.save zip archive. Tensor bytes are not read until `read()`. */
 export function readTorchZip(path: string): TorchZipContents {
-  const { fd, size } = openRegularFile(path);
-  try {
-    return readArchive(path, fd, size);
-  } finally {
-    closeSync(fd);
-  }
+  return withOpenFile(path, (fd, size) => readArchive(path, fd, size));
 }
 
 /** A torch.save zip archive as a WeightMap. */

@@ -13,7 +13,7 @@ import { copyFile, lstat, readFile, readlink, rename, rm, stat, symlink, writeFi
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.js';
-import { makeDirsAsync } from '../util/fs.js';
+import { makeDirs } from '../util/fs.js';
 
 const REPO_ID = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/;
 const COMMIT = /^[0-9a-f]{40}$/;
@@ -118,7 +118,7 @@ export class RepoCache {
   async writeRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
     const path = inside(this.root, 'refs', ...revision.split('/'));
-    await makeDirsAsync(dirname(path));
+    makeDirs(dirname(path));
     const tmp = tempName(path);
     await writeFile(tmp, commit);
     await rename(tmp, path);
@@ -157,7 +157,7 @@ export class RepoCache {
   async link(commit: string, file: string, etag: string): Promise<string> {
     const path = this.snapshotPath(commit, file);
     const blob = this.blobPath(etag);
-    await makeDirsAsync(dirname(path));
+    makeDirs(dirname(path));
     const tmp = tempName(path);
     await rm(tmp, { force: true });
     try {

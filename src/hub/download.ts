@@ -6,7 +6,7 @@ import { HubError, HubOfflineError, HubUnreachableError } from './errors.js';
 import { describe, fetchMetadata, hubHeaders, statusError, type RemoteFile } from './http.js';
 import { withFileLock } from './lock.js';
 import { hubOptionsFromEnv, type HubOptions, type ResolvedHubOptions } from './options.js';
-import { makeDirsAsync } from '../util/fs.js';
+import { makeDirs } from '../util/fs.js';
 
 /** A file ready in the cache. */
 export interface FetchedFile {
@@ -112,7 +112,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 async function downloadBlob(remote: RemoteFile, cache: RepoCache, o: ResolvedHubOptions): Promise<void> {
   const name = `${remote.repo}/${remote.file}`;
   const partial = cache.incompletePath(remote.etag);
-  await makeDirsAsync(dirname(partial));
+  makeDirs(dirname(partial));
   for (let pass = 1; ; pass++) {
     for (let breaks = 0; ; ) {
       let have = (await sizeOf(partial)) ?? 0;

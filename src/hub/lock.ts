@@ -1,6 +1,6 @@
 import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { makeDirsAsync } from '../util/fs.js';
+import { makeDirs } from '../util/fs.js';
 
 /** A lock untouched for this long belongs to a process that died without releasing it. */
 const STALE_MS = 30_000;
@@ -13,7 +13,7 @@ const POLL_MS = 200;
  * a waiter takes over a lock whose holder stopped refreshing it.
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  await makeDirsAsync(dirname(path));
+  makeDirs(dirname(path));
   for (;;) {
     try {
       const handle = await open(path, 'wx');

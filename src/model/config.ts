@@ -3,7 +3,8 @@
  * (for checkpoints other than the two published ones) an EVA02-CLIP config JSON.
  */
 import { readFileSync } from 'node:fs';
-import type { TextModelConfig } from '../checkpoint/hf-folder.js';
+import { type HfTextFolder, type TextModelConfig, readHfTextFolder } from '../checkpoint/hf-folder.js';
+import { loadVisualizedWeights } from '../checkpoint/load.js';
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import type { BertConfig } from './bert-config.js';
@@ -76,6 +77,27 @@ function countTextLayers(w: WeightMap): number {
  * weights are read): a config that does not describe these weights is an error, never a
  * silently different model.
  */
+/** The files of a Visualized BGE model, as the user names them. */
+export interface ModelFileOptions {
+  readonly weights: string;
+  readonly textModel: string;
+  readonly visionConfig?: string;
+  readonly textWeights?: string;
+}
+
+export interface ModelSource {
+  readonly weights: WeightMap;
+  readonly textFolder: HfTextFolder;
+  readonly config: VisualizedBgeConfig;
+}
+
+/** Opens the checkpoint (lazily), the text model folder and the configuration, checked against each other. */
+export function openModelSource(files: ModelFileOptions): ModelSource {
+  const weights = loadVisualizedWeights(files.weights, { textWeights: files.textWeights });
+  const textFolder = readHfTextFolder(files.textModel);
+  return { weights, textFolder, config: resolveModelConfig(weights, textFolder.config, files.visionConfig) };
+}
+
 export function resolveModelConfig(w: WeightMap, text: TextModelConfig, visionConfigPath?: string): VisualizedBgeConfig {
   const config = { vision: resolveVisionConfig(w, visionConfigPath), text: bertConfigFromHf(text) };
   const blocks = countBlocks(w);

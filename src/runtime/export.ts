@@ -5,11 +5,10 @@
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readHfTextFolder } from '../checkpoint/hf-folder.js';
-import { loadVisualizedWeights, sha256File, textWeightsFile } from '../checkpoint/load.js';
+import { sha256File, textWeightsFile } from '../checkpoint/load.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { CLIP_MEAN, CLIP_STD, PREPROCESS_VERSION } from '../image/preprocess.js';
-import { resolveModelConfig } from '../model/config.js';
+import { openModelSource } from '../model/config.js';
 import { EVA02_CLIP_B_16, EVA02_CLIP_L_14 } from '../model/eva-config.js';
 import { type VisualizedBgeConfig, embeddingDim, imageTokenCount, textTokenLimit } from '../model/visualized-bge.js';
 import { TextTokenizer } from '../text/tokenizer.js';
@@ -71,9 +70,7 @@ export interface ExportOptions {
 
 export async function exportOnnx(options: ExportOptions, dir: string): Promise<ExportManifest> {
   if (existsSync(join(dir, 'manifest.json'))) throw new ConfigError(`${dir} already holds an exported model; choose an empty folder`);
-  const weights = loadVisualizedWeights(options.weights, { textWeights: options.textWeights });
-  const folder = readHfTextFolder(options.textModel);
-  const config = resolveModelConfig(weights, folder.config, options.visionConfig);
+  const { weights, textFolder: folder, config } = openModelSource(options);
   const tokenizer = await TextTokenizer.fromDir(options.textModel);
   makeDirs(join(dir, 'tokenizer'));
   const tokenizerFiles = [folder.configPath, ...Object.values(folder.tokenizer).filter((f): f is string => typeof f === 'string')];

@@ -50,6 +50,8 @@ export interface GraphFiles {
   readonly text: string;
   /** Graphs still in stage 1 that may yet be optimised (stage 2: ORT-optimised, weights prepacked). */
   readonly pending: readonly GraphName[];
+  /** The entry's recorded sizes as read, to tell later whether another process changed it. */
+  readonly version: string;
 }
 
 const GRAPHS = ['vision', 'text'] as const;
@@ -125,7 +127,8 @@ function graphStage(sizes: Record<string, number>, g: GraphName): 'optimized' | 
 export function findCachedGraphs(cacheDir: string, key: string): GraphFiles | undefined {
   const dir = entryDir(cacheDir, key);
   try {
-    const sizes = JSON.parse(readFileSync(join(dir, SIZES_FILE), 'utf8')) as Record<string, number>;
+    const version = readFileSync(join(dir, SIZES_FILE), 'utf8');
+    const sizes = JSON.parse(version) as Record<string, number>;
     const files = Object.keys(sizes);
     if (files.length === 0 || !files.every((f) => statSync(join(dir, f)).size === sizes[f])) return undefined;
     const stages = GRAPHS.map((g) => graphStage(sizes, g));
@@ -135,6 +138,7 @@ export function findCachedGraphs(cacheDir: string, key: string): GraphFiles | un
       vision: path('vision', 0),
       text: path('text', 1),
       pending: GRAPHS.filter((g, i) => stages[i] === 'portable' && !existsSync(join(dir, portableOnlyFile(g)))),
+      version,
     };
   } catch {
     return undefined;
@@ -176,9 +180,9 @@ function recordSizes(dir: string, files: readonly string[]): void {
 
 /**
  * Writes both graphs into `dir` (created), weights as external data next to each model, and
- * `manifest` as manifest.json. Returns the model paths.
+ * `manifest` as manifest.json.
  */
-export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedBgeConfig, manifest: object): GraphFiles {
+export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedBgeConfig, manifest: object): void {
   makeDirs(dir);
   for (const [name, build] of [
     ['vision', buildVisionGraph],
@@ -192,7 +196,6 @@ export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedB
     writeFileSync(join(dir, `${name}.onnx`), model);
   }
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { vision: join(dir, 'vision.onnx'), text: join(dir, 'text.onnx'), pending: [...GRAPHS] };
 }
 
 /**
@@ -215,7 +218,7 @@ export function storeGraphs(cacheDir: string, key: string, weights: WeightMap, c
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
-  return findCachedGraphs(cacheDir, key) ?? { vision: join(finalDir, 'vision.onnx'), text: join(finalDir, 'text.onnx'), pending: [...GRAPHS] };
+  return findCachedGraphs(cacheDir, key) ?? { vision: join(finalDir, 'vision.onnx'), text: join(finalDir, 'text.onnx'), pending: [...GRAPHS], version: '' };
 }
 
 
@@ -339,6 +342,7 @@ export async function openCachedGraphs(
   const dir = entryDir(cacheDir, key);
   const sessions: Partial<Record<GraphName, Ort.InferenceSession>> = {};
   let work: string | undefined;
+  let feeds: ProbeFeeds | undefined;
   try {
     for (const g of GRAPHS) {
       if (!files.pending.includes(g)) {
@@ -351,21 +355,17 @@ export async function openCachedGraphs(
         work = join(dir, `.opt-${randomBytes(6).toString('hex')}`);
         makeDirs(work);
       }
-      const base = sessionOptions(settings);
       sessions[g] = await ort.InferenceSession.create(files[g], {
-        ...base,
+        ...sessionOptions(settings, {
+          save_external_prepacked_constant_initializers: '1',
+          optimized_model_external_initializers_file_name: `${g}.opt.onnx.data`,
+          optimized_model_external_initializers_min_size_in_bytes: '1024',
+        }),
         optimizedModelFilePath: join(work, `${g}.opt.onnx`),
-        extra: {
-          session: {
-            ...(base.extra as { session: Record<string, string> }).session,
-            save_external_prepacked_constant_initializers: '1',
-            optimized_model_external_initializers_file_name: `${g}.opt.onnx.data`,
-            optimized_model_external_initializers_min_size_in_bytes: '1024',
-          },
-        },
       });
       try {
-        await promoteIfFaithful(dir, work, g, sessions[g]!, config, settings);
+        feeds ??= probeFeeds(config);
+        await promoteIfFaithful(dir, work, g, sessions[g]!, feeds, settings);
       } catch {
         // The portable graph still works; the next load tries again.
       }
@@ -389,10 +389,9 @@ async function promoteIfFaithful(
   work: string,
   g: GraphName,
   session: Ort.InferenceSession,
-  config: VisualizedBgeConfig,
+  feeds: ProbeFeeds,
   settings: SessionSettings,
 ): Promise<void> {
-  const feeds = probeFeeds(config);
   const expected = await outputHash(session, feeds[g]);
   const probe = await probeInChild(work, settings, { [g]: feeds[g] });
   const actual = 'hashes' in probe ? probe.hashes[g] : undefined;

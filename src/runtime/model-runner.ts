@@ -55,8 +55,10 @@ export class ModelRunner {
     const ids = new BigInt64Array(b * t);
     const positions = new BigInt64Array(b * t);
     const image = new Float32Array(b * n * w);
+    // Composed inputs share one position row (it depends on the length only).
+    const shared = withImage ? composedPositions(this.config, t) : undefined;
     items.forEach((item, i) => {
-      const pos = withImage ? composedPositions(this.config, t) : textOnlyPositions(this.config.text, item.ids);
+      const pos = shared ?? textOnlyPositions(this.config.text, item.ids);
       for (let j = 0; j < t; j++) {
         ids[i * t + j] = BigInt(item.ids[j]!);
         positions[i * t + j] = BigInt(pos[j]!);

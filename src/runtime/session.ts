@@ -23,7 +23,11 @@ export function defaultThreads(): number {
   return Math.max(1, (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1);
 }
 
-export function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+/**
+ * The pinned options. `sessionConfig` adds ONNX Runtime session config entries (the graph cache
+ * uses it to have ORT save its optimised graph).
+ */
+export function sessionOptions(settings: SessionSettings, sessionConfig: Record<string, string> = {}): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: GRAPH_OPTIMIZATION_LEVEL,
     executionMode: 'sequential',
@@ -34,7 +38,7 @@ export function sessionOptions(settings: SessionSettings): ort.InferenceSession.
     executionProviders: ['cpu'],
     // Idle ORT threads otherwise spin for a while after each run, taking the cores from image
     // preprocessing and from the JavaScript thread that prepares the next batch.
-    extra: { session: { intra_op: { allow_spinning: process.env['VBGE_ORT_SPIN'] ?? '0' } } },
+    extra: { session: { intra_op: { allow_spinning: '0' }, ...sessionConfig } },
   };
 }
 

@@ -30,8 +30,3 @@ export function makeDirs(path: string): void {
     }
   }
 }
-
-/** Async flavour for code that awaits its I/O. */
-export async function makeDirsAsync(path: string): Promise<void> {
-  makeDirs(path);
-}

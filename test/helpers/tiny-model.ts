@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadVisualizedWeights } from '../../src/checkpoint/load.js';
-import { readHfTextFolder } from '../../src/checkpoint/hf-folder.js';
 import type { WeightMap } from '../../src/checkpoint/weight-map.js';
-import { resolveModelConfig } from '../../src/model/config.js';
+import { openModelSource } from '../../src/model/config.js';
 import type { VisualizedBgeConfig } from '../../src/model/visualized-bge.js';
 import { type CasesFile, type FixtureSet, fixtureDir, fixturePath, loadCases } from './fixtures.js';
 
@@ -30,8 +28,7 @@ export function fixtureModelFiles(set: FixtureSet): { weights: string; textModel
 export function loadFixtureModel(set: FixtureSet): FixtureModel {
   const cases = loadCases(set);
   const files = fixtureModelFiles(set);
-  const weights = loadVisualizedWeights(files.weights);
-  const config = resolveModelConfig(weights, readHfTextFolder(files.textModel).config, files.visionConfig);
+  const { weights, config } = openModelSource(files);
   return { set, cases, weightsPath: files.weights, textDir: files.textModel, visionConfigPath: files.visionConfig, weights, config };
 }
 
