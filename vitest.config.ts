@@ -8,5 +8,7 @@ export default defineConfig({
     // ONNX Runtime sessions and sharp are native; forks isolate them cleanly.
     pool: 'forks',
     setupFiles: ['test/setup-env.ts'],
+    // A test that asserts nothing cannot fail: vitest fails it instead.
+    expect: { requireAssertions: true },
   },
 });
