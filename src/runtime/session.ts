@@ -3,6 +3,7 @@
  * optimisation level (a different level fuses ops and changes bits), sequential execution and
  * an explicit intra-op thread count (results are bitwise equal for any count on one machine).
  */
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 
 /**
@@ -19,8 +20,13 @@ export interface SessionSettings {
   readonly threads: number;
 }
 
+/**
+ * Every core the process may use. `os.availableParallelism()` exists on every supported Node
+ * (≥ 20.9) and honours CPU affinity; `navigator.hardwareConcurrency` does not exist on Node 20,
+ * which made every default run single-threaded there.
+ */
 export function defaultThreads(): number {
-  return Math.max(1, (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1);
+  return Math.max(1, availableParallelism());
 }
 
 /**
