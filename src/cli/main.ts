@@ -4,6 +4,7 @@ import { VbgeError } from '../errors.js';
 import { registerEmbed } from './embed.js';
 import { registerExport } from './export.js';
 import { registerPull } from './pull.js';
+import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerPull(program);
   registerVerify(program);
   registerExport(program);
+  registerServe(program);
   return program;
 }
 

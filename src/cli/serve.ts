@@ -1,0 +1,116 @@
+/**
+ * `vbge serve`: the HTTP API and search page over one loaded model (and optionally an index).
+ * Binds 127.0.0.1 unless told otherwise; request logs are JSON lines on stdout; SIGTERM/SIGINT
+ * shut it down gracefully (exit 0).
+ */
+import type { Command } from 'commander';
+import { Encoder } from '../encoder.js';
+import { ConfigError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { createServer, modelNames } from '../server/app.js';
+import { closeOnSignals } from '../server/shutdown.js';
+import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
+import { parsePositiveInt, parseThreads } from './parse.js';
+
+interface ServeOptions extends ModelCliOptions {
+  index?: string;
+  store?: string;
+  host: string;
+  port: string;
+  apiKey?: string;
+  imageUrlHosts?: string;
+  imageUrlAllowAddresses?: string;
+  maxBodyBytes?: string;
+  maxItems?: string;
+  maxQueue?: string;
+  requestTimeout?: string;
+  shutdownGrace?: string;
+  threads?: string;
+  batchSize?: string;
+  quiet?: boolean;
+}
+
+export function registerServe(program: Command): void {
+  addModelOptions(program.command('serve').description('serve /v1/embeddings (OpenAI-compatible), /v1/search and the search page'))
+    .option('--index <dir>', 'search this LanceDB index folder')
+    .option('--store <url>', 'search this postgres:// index')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: any free port)', '8080')
+    .option('--api-key <key>', 'require Authorization: Bearer <key> on /v1/* (default: env VBGE_API_KEY)')
+    .option('--image-url-hosts <hosts>', 'enable http(s) image URLs from these hosts (comma-separated; *.domain, or * for any public host)')
+    .option('--image-url-allow-addresses <cidrs>', 'internal addresses image URLs may reach anyway (comma-separated CIDR ranges)')
+    .option('--max-body-bytes <n>', `largest request body (default ${LIMITS.maxRequestBodyBytes})`)
+    .option('--max-items <n>', `most inputs per request (default ${LIMITS.maxItemsPerRequest})`)
+    .option('--max-queue <n>', `most inputs queued before 429 (default ${LIMITS.maxQueuedItems})`)
+    .option('--request-timeout <s>', `longest a request may take, in seconds (default ${LIMITS.requestTimeoutSeconds})`)
+    .option('--shutdown-grace <s>', `longest a shutdown waits for requests in flight, in seconds (default ${LIMITS.shutdownGraceSeconds})`)
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (never changes a result)')
+    .option('--batch-size <n>', 'most inputs per forward pass (never changes a result)')
+    .option('--quiet', 'no request log lines')
+    .action(async (opts: ServeOptions) => {
+      process.exitCode = await runServe(opts);
+    });
+}
+
+const list = (value: string | undefined): string[] | undefined =>
+  value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+function checkOptions(opts: ServeOptions) {
+  if (opts.index !== undefined && opts.store !== undefined) throw new ConfigError('give --index or --store, not both');
+  const port = Number(opts.port);
+  if (!/^\d+$/.test(opts.port) || port > 65535) throw new ConfigError(`--port must be 0..65535; got "${opts.port}"`);
+  const int = (value: string | undefined, option: string): number | undefined => (value === undefined ? undefined : parsePositiveInt(value, option));
+  const seconds = (value: string | undefined, option: string): number | undefined => {
+    if (value === undefined) return undefined;
+    const s = Number(value);
+    if (!Number.isFinite(s) || s <= 0) throw new ConfigError(`${option} must be a positive number of seconds; got "${value}"`);
+    return s * 1000;
+  };
+  const hosts = list(opts.imageUrlHosts);
+  if (opts.imageUrlAllowAddresses !== undefined && hosts === undefined) throw new ConfigError('--image-url-allow-addresses needs --image-url-hosts');
+  return {
+    port,
+    threads: opts.threads === undefined ? undefined : parseThreads(opts.threads),
+    batchSize: int(opts.batchSize, '--batch-size'),
+    limits: {
+      ...(opts.maxBodyBytes !== undefined ? { maxRequestBodyBytes: int(opts.maxBodyBytes, '--max-body-bytes') } : {}),
+      ...(opts.maxItems !== undefined ? { maxItemsPerRequest: int(opts.maxItems, '--max-items') } : {}),
+      ...(opts.maxQueue !== undefined ? { maxQueuedItems: int(opts.maxQueue, '--max-queue') } : {}),
+      ...(opts.requestTimeout !== undefined ? { requestTimeoutMs: seconds(opts.requestTimeout, '--request-timeout') } : {}),
+    },
+    graceMs: seconds(opts.shutdownGrace, '--shutdown-grace') ?? LIMITS.shutdownGraceSeconds * 1000,
+    imageUrls: hosts === undefined ? undefined : { allowHosts: hosts, allowAddresses: list(opts.imageUrlAllowAddresses) },
+  };
+}
+
+export async function runServe(opts: ServeOptions): Promise<number> {
+  const checked = checkOptions(opts);
+  const apiKey = opts.apiKey ?? process.env['VBGE_API_KEY'];
+  if (apiKey !== undefined && apiKey.length === 0) throw new ConfigError('--api-key / VBGE_API_KEY is empty');
+  const files = await resolveModelFiles(opts);
+  const encoder = await Encoder.load({ ...files, threads: checked.threads, batchSize: checked.batchSize });
+  const logLine = (event: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ time: Date.now(), service: 'vbge', ...event })}\n`);
+  let server;
+  try {
+    server = await createServer({
+      encoder,
+      modelNames: modelNames({ model: opts.model, weights: files.weights }),
+      apiKey,
+      imageUrls: checked.imageUrls,
+      limits: checked.limits as Record<string, number>,
+      log: opts.quiet ? false : process.stdout,
+    });
+    await server.app.listen({ host: opts.host, port: checked.port });
+  } catch (err) {
+    await server?.app.close();
+    await encoder.close();
+    throw err;
+  }
+  const address = server.app.server.address();
+  const url = typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
+  logLine({ event: 'listening', url, dim: encoder.dim });
+  process.stderr.write(`vbge serve: listening on ${url} (page at ${url}/, API description at ${url}/docs)\n`);
+  const handle = closeOnSignals(server.app, checked.graceMs, () => encoder.close(), logLine);
+  await handle.done;
+  return 0;
+}
