@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import type { BertOptions } from './bert-wordpiece.js';
+import { checkPipelineSettings } from './pipeline-settings.js';
 import type { SpecialToken } from './special-tokens.js';
 
 export type TokenizerKind = 'bert' | 'xlm-roberta';
@@ -78,6 +79,10 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
     );
   }
   checkModelType(modelConfig, modelConfigPath, kind);
+  const checked = <D extends TokenizerDescription>(d: D): D => {
+    checkPipelineSettings(tokenizer, kind, d, tokenizerPath);
+    return d;
+  };
 
   const specialTokens = readAddedTokens(tokenizer, fail);
   const hash = createHash('sha256');
@@ -103,7 +108,7 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
     const idOf = makeIdLookup(specialTokens, vocab, tokenizerPath);
     const maxChars = model['max_input_chars_per_word'];
     const prefix = model['continuing_subword_prefix'];
-    return {
+    return checked({
       kind,
       specialTokens,
       vocab,
@@ -116,7 +121,7 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
       sepId: idOf(tokenName('sep_token', defaults.sep), 'sep_token'),
       padId: idOf(tokenName('pad_token', defaults.pad), 'pad_token'),
       fingerprint,
-    };
+    });
   }
 
   const vocabRaw = model['vocab'];
@@ -136,7 +141,7 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
   const vocab = new Map<string, number>();
   for (const t of specialTokens) vocab.set(t.content, t.id);
   const idOf = makeIdLookup(specialTokens, vocab, tokenizerPath);
-  return {
+  return checked({
     kind,
     specialTokens,
     pieces,
@@ -146,7 +151,7 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
     sepId: idOf(tokenName('sep_token', defaults.sep), 'sep_token'),
     padId: idOf(tokenName('pad_token', defaults.pad), 'pad_token'),
     fingerprint,
-  };
+  });
 }
 
 async function readOptional(path: string): Promise<Buffer | undefined> {
