@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeRandomVisualizedCheckpoint, type VisualizedVariant } from '../src/checkpoint/random-checkpoint.js';
+import { writeRandomVisualizedCheckpoint, type VisualizedVariant } from '../test/helpers/random-checkpoint.js';
 import { ORT_VERSION } from '../src/runtime/session.js';
 import { cpuInstructionSet } from '../src/runtime/cpu.js';
 import { gemmRate } from './gemm.js';

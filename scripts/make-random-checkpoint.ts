@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { statSync } from 'node:fs';
-import { writeRandomVisualizedCheckpoint, type VisualizedVariant } from '../src/checkpoint/random-checkpoint.js';
+import { writeRandomVisualizedCheckpoint, type VisualizedVariant } from '../test/helpers/random-checkpoint.js';
 
 function main(): number {
   let values: { variant?: string; out?: string; seed?: string; help?: boolean };

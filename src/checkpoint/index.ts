@@ -1,4 +1,4 @@
-/** Reading (and, for tests and benchmarks, writing) weights files. */
+/** Reading weights files. */
 export { BYTES_PER_ELEMENT, numel, type F32Tensor, type StoredDType, type StoredTensor } from './tensor.js';
 export { float32ToFloat16Bits, toFloat16Bytes, toFloat32 } from './convert.js';
 export { WeightMap } from './weight-map.js';
@@ -41,23 +41,3 @@ export {
   type CheckpointFormat,
   type LoadVisualizedOptions,
 } from './load.js';
-export {
-  contiguousStride,
-  writeTorchZip,
-  writeZipArchive,
-  type ZipArchiveEntry,
-  type TorchZipTensorSpec,
-  type TorchZipWriteOptions,
-} from './torch-zip-writer.js';
-export {
-  listVisualizedTensors,
-  ropeTables,
-  textConfigJson,
-  VISUALIZED_DIMS,
-  writeRandomTextFolder,
-  writeRandomVisualizedCheckpoint,
-  type RandomCheckpointPaths,
-  type VisualizedDims,
-  type VisualizedTensorSpec,
-  type VisualizedVariant,
-} from './random-checkpoint.js';

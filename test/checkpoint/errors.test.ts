@@ -10,10 +10,9 @@ import {
   readSafetensors,
   readTorchZip,
   sha256File,
-  writeTorchZip,
-  writeZipArchive,
   ZipDirectory,
 } from '../../src/checkpoint/index.js';
+import { writeTorchZip, writeZipArchive } from '../helpers/torch-zip-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vbge-errors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

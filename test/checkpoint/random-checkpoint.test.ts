@@ -3,18 +3,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { loadVisualizedWeights, readHfTextFolder, readTorchZip, sha256File } from '../../src/checkpoint/index.js';
 import {
   listVisualizedTensors,
-  loadVisualizedWeights,
-  readHfTextFolder,
-  readTorchZip,
   ropeTables,
-  sha256File,
   VISUALIZED_DIMS,
   writeRandomTextFolder,
   writeRandomVisualizedCheckpoint,
   type VisualizedDims,
-} from '../../src/checkpoint/index.js';
+} from '../helpers/random-checkpoint.js';
+import { TextTokenizer } from '../../src/text/index.js';
+import { FIXTURES } from '../helpers/fixtures.js';
+import { decodeSentencePieceModel } from '../helpers/sentencepiece-model.js';
 import { expectedVisualizedLayout } from './expected-keys.js';
 import { roundToFloat16 } from './expected-keys.js';
 
@@ -110,7 +110,7 @@ const TINY: VisualizedDims = {
   width: 16,
   textLayers: 2,
   textIntermediate: 32,
-  vocab: 50,
+  vocab: 300,
   maxPositions: 40,
   typeVocab: 2,
   visionDepth: 2,
@@ -208,36 +208,29 @@ describe('random text folders', () => {
     expect(tok.encode('\u{1F600}').ids).toEqual([101, 100, 102]);
   });
 
-  it('m3: XLM-R config + Unigram tokenizer with the real special ids', { timeout: 120_000 }, () => {
-    const d = join(dir, 'text-m3');
-    writeRandomTextFolder('m3', d);
+  it('m3: the published tokenizer settings (charsmap normaliser), agreeing with the HF tokenizer, and the slow tokenizer\'s sentencepiece model', async () => {
+    const d = join(dir, 'text-m3-small');
+    writeRandomTextFolder('m3', d, { ...VISUALIZED_DIMS.m3, vocab: 8192 });
     const folder = readHfTextFolder(d);
-    expect(folder.config).toMatchObject({
-      model_type: 'xlm-roberta',
-      hidden_size: 1024,
-      num_hidden_layers: 24,
-      num_attention_heads: 16,
-      intermediate_size: 4096,
-      layer_norm_eps: 1e-5,
-      max_position_embeddings: 8194,
-      type_vocab_size: 1,
-      vocab_size: 250002,
-      pad_token_id: 1,
-      bos_token_id: 0,
-      eos_token_id: 2,
-    });
+    expect(folder.config.vocab_size).toBe(8192);
     const json = JSON.parse(readFileSync(folder.tokenizer.tokenizerJson!, 'utf8')) as {
+      normalizer: { normalizers: { type: string }[] };
       model: { vocab: [string, number][] };
     };
-    expect(json.model.vocab.length).toBe(250002);
-    expect(json.model.vocab.slice(0, 4).map((p) => p[0])).toEqual(['<s>', '<pad>', '</s>', '<unk>']);
-    expect(json.model.vocab[250001]![0]).toBe('<mask>');
-    expect(new Set(json.model.vocab.map((p) => p[0])).size).toBe(250002);
-    const tok = new Tokenizer(json, JSON.parse(readFileSync(folder.tokenizer.tokenizerConfig!, 'utf8')));
-    const ids = tok.encode('ba be 一').ids;
-    expect(ids[0]).toBe(0);
-    expect(ids[ids.length - 1]).toBe(2);
-    expect(ids.length).toBeGreaterThan(2);
-    expect(Math.max(...ids)).toBeLessThan(250002);
+    const published = JSON.parse(readFileSync(join(FIXTURES, 'tiny-xlmr', 'text', 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    for (const key of ['normalizer', 'pre_tokenizer', 'decoder']) expect(json[key as keyof typeof json]).toEqual(published[key]);
+    // Ours and the HF tokenizer agree where NFKC-style normalisation matters.
+    const ours = await TextTokenizer.fromDir(d);
+    const hf = new Tokenizer(json, JSON.parse(readFileSync(folder.tokenizer.tokenizerConfig!, 'utf8')));
+    for (const text of ['x²', 'ﬁ ba', 'Ｂａ  be 一']) expect(ours.encode(text)).toEqual(hf.encode(text).ids);
+    // sentencepiece.bpe.model: the fixture's real model and ours read alike; ids are fairseq ids - 1.
+    const real = decodeSentencePieceModel(readFileSync(join(FIXTURES, 'tiny-xlmr', 'text', 'sentencepiece.bpe.model')));
+    const spm = decodeSentencePieceModel(readFileSync(folder.tokenizer.sentencepieceModel!));
+    expect(spm.normalizerName).toBe(real.normalizerName);
+    expect(Buffer.compare(spm.charsmap, real.charsmap)).toBe(0);
+    expect(spm.modelType).toBe(real.modelType);
+    expect(spm.pieces.slice(0, 3)).toEqual(real.pieces.slice(0, 3));
+    expect(spm.pieces.length).toBe(8192 - 2);
+    for (const id of [4, 5, 100, 8190]) expect([spm.pieces[id - 1]!.piece, spm.pieces[id - 1]!.score]).toEqual([json.model.vocab[id]![0], Math.fround(json.model.vocab[id]![1])]);
   });
 });

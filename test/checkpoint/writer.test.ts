@@ -3,14 +3,8 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir } from '../helpers/fixtures.js';
-import {
-  BYTES_PER_ELEMENT,
-  readTorchZip,
-  writeTorchZip,
-  ZipDirectory,
-  type StoredDType,
-  type TorchZipTensorSpec,
-} from '../../src/checkpoint/index.js';
+import { BYTES_PER_ELEMENT, readTorchZip, ZipDirectory, type StoredDType } from '../../src/checkpoint/index.js';
+import { writeTorchZip, type TorchZipTensorSpec } from '../helpers/torch-zip-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vbge-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

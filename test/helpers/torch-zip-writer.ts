@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { BYTES_PER_ELEMENT, numel, type StoredDType } from './tensor.js';
+import { BYTES_PER_ELEMENT, numel, type StoredDType } from '../../src/checkpoint/tensor.js';
 
 export interface TorchZipTensorSpec {
   readonly dtype: StoredDType;

@@ -4,12 +4,15 @@
  * folder with a made-up tokenizer, so benchmarks can run without downloading the real weights.
  * The values mean nothing; they are seeded and scaled so activations stay in a sane range.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { float32ToFloat16Bits, toFloat16Bytes } from './convert.js';
-import { numel } from './tensor.js';
+import { float32ToFloat16Bits, toFloat16Bytes } from '../../src/checkpoint/convert.js';
+import { numel } from '../../src/checkpoint/tensor.js';
+import { EVA02_CLIP_B_16, EVA02_CLIP_L_14, gridSize, mlpHidden } from '../../src/model/eva-config.js';
+import { makeDirs } from '../../src/util/fs.js';
+import { FIXTURES } from './fixtures.js';
+import { encodeSentencePieceModel, PIECE_TYPE } from './sentencepiece-model.js';
 import { writeTorchZip, type TorchZipTensorSpec } from './torch-zip-writer.js';
-import { makeDirs } from '../util/fs.js';
 
 export type VisualizedVariant = 'base' | 'm3';
 
@@ -32,31 +35,32 @@ export interface VisualizedDims {
   readonly clipEmbedDim: number;
 }
 
+/** The vision side comes from the model's own EVA02-CLIP configs; the text side is bge's config.json. */
 export const VISUALIZED_DIMS: Readonly<Record<VisualizedVariant, VisualizedDims>> = {
   base: {
-    width: 768,
+    width: EVA02_CLIP_B_16.width,
     textLayers: 12,
     textIntermediate: 3072,
     vocab: 30522,
     maxPositions: 512,
     typeVocab: 2,
-    visionDepth: 12,
-    swigluHidden: 2048,
-    patch: 16,
-    grid: 14,
+    visionDepth: EVA02_CLIP_B_16.layers,
+    swigluHidden: mlpHidden(EVA02_CLIP_B_16),
+    patch: EVA02_CLIP_B_16.patchSize,
+    grid: gridSize(EVA02_CLIP_B_16),
     clipEmbedDim: 512,
   },
   m3: {
-    width: 1024,
+    width: EVA02_CLIP_L_14.width,
     textLayers: 24,
     textIntermediate: 4096,
     vocab: 250002,
     maxPositions: 8194,
     typeVocab: 1,
-    visionDepth: 24,
-    swigluHidden: 2730,
-    patch: 14,
-    grid: 16,
+    visionDepth: EVA02_CLIP_L_14.layers,
+    swigluHidden: mlpHidden(EVA02_CLIP_L_14),
+    patch: EVA02_CLIP_L_14.patchSize,
+    grid: gridSize(EVA02_CLIP_L_14),
     clipEmbedDim: 768,
   },
 };
@@ -288,7 +292,7 @@ export function writeRandomVisualizedCheckpoint(
   outDir: string,
   opts: {
     seed?: number;
-    /** Other sizes with the same structure (small ones for tests); the text folder keeps the variant's. */
+    /** Other sizes with the same structure (shallow ones for tests); the text folder follows them. */
     dims?: VisualizedDims;
   } = {},
 ): RandomCheckpointPaths {
@@ -319,13 +323,12 @@ export function writeRandomVisualizedCheckpoint(
   const checkpoint = join(outDir, names.pth);
   writeTorchZip(checkpoint, specs, { prefix: names.pth.replace(/\.pth$/, '') });
   const textDir = join(outDir, names.text);
-  writeRandomTextFolder(variant, textDir);
+  writeRandomTextFolder(variant, textDir, dims);
   return { checkpoint, textDir };
 }
 
 /** The text tower's `config.json` with the real model's values (spec §2). */
-export function textConfigJson(variant: VisualizedVariant): Record<string, unknown> {
-  const d = VISUALIZED_DIMS[variant];
+export function textConfigJson(variant: VisualizedVariant, d: VisualizedDims = VISUALIZED_DIMS[variant]): Record<string, unknown> {
   const common = {
     attention_probs_dropout_prob: 0.1,
     classifier_dropout: null,
@@ -373,15 +376,18 @@ function madeUpWord(i: number): string {
 
 const PRINTABLE_ASCII = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i));
 
-/** Writes config.json and a made-up tokenizer (BERT WordPiece for base, XLM-R Unigram for m3). */
-export function writeRandomTextFolder(variant: VisualizedVariant, dir: string): void {
+/**
+ * Writes config.json and a made-up vocabulary with the published models' tokenizer settings
+ * (BERT WordPiece for base, XLM-R Unigram with its charsmap and `sentencepiece.bpe.model` for m3).
+ */
+export function writeRandomTextFolder(variant: VisualizedVariant, dir: string, dims: VisualizedDims = VISUALIZED_DIMS[variant]): void {
   makeDirs(dir);
   // tokenizer.json is large (up to 250k pieces): compact, like the published files.
   const json = (name: string, value: unknown): void =>
     writeFileSync(join(dir, name), JSON.stringify(value, null, name === 'tokenizer.json' ? undefined : 2) + '\n');
-  json('config.json', textConfigJson(variant));
-  if (variant === 'base') writeBertTokenizer(dir, json);
-  else writeXlmrTokenizer(json);
+  json('config.json', textConfigJson(variant, dims));
+  if (variant === 'base') writeBertTokenizer(dir, json, dims.vocab);
+  else writeXlmrTokenizer(dir, json, dims.vocab);
 }
 
 const addedToken = (id: number, content: string, lstrip = false) => ({
@@ -394,13 +400,13 @@ const addedToken = (id: number, content: string, lstrip = false) => ({
   special: true,
 });
 
-function writeBertTokenizer(dir: string, json: (name: string, value: unknown) => void): void {
-  const size = VISUALIZED_DIMS.base.vocab;
+function writeBertTokenizer(dir: string, json: (name: string, value: unknown) => void, size: number): void {
   const vocab: string[] = ['[PAD]'];
   for (let i = 0; i < 99; i++) vocab.push(`[unused${i}]`);
   vocab.push('[UNK]', '[CLS]', '[SEP]', '[MASK]');
   const chars = PRINTABLE_ASCII.filter((c) => !(c >= 'A' && c <= 'Z'));
   vocab.push(...chars, ...chars.map((c) => `##${c}`));
+  if (vocab.length > size) throw new Error(`a random BERT vocabulary needs at least ${vocab.length} entries, got ${size}`);
   for (let i = 0; vocab.length < size; i++) vocab.push(i % 3 === 2 ? `##${madeUpWord(i)}` : madeUpWord(i));
   writeFileSync(join(dir, 'vocab.txt'), vocab.join('\n') + '\n');
   const special = { '[PAD]': 0, '[UNK]': 100, '[CLS]': 101, '[SEP]': 102, '[MASK]': 103 };
@@ -463,8 +469,7 @@ function writeBertTokenizer(dir: string, json: (name: string, value: unknown) =>
   });
 }
 
-function writeXlmrTokenizer(json: (name: string, value: unknown) => void): void {
-  const size = VISUALIZED_DIMS.m3.vocab;
+function writeXlmrTokenizer(dir: string, json: (name: string, value: unknown) => void, size: number): void {
   const pieces: [string, number][] = [
     ['<s>', 0],
     ['<pad>', 0],
@@ -479,7 +484,8 @@ function writeXlmrTokenizer(json: (name: string, value: unknown) => void): void 
   push('\u2581');
   for (const c of PRINTABLE_ASCII) push(c);
   for (const c of PRINTABLE_ASCII) push(`\u2581${c}`);
-  for (let cp = 0x4e00; cp < 0x4e00 + 2000; cp++) push(String.fromCodePoint(cp));
+  for (let cp = 0x4e00; cp < 0x4e00 + Math.min(2000, size / 4); cp++) push(String.fromCodePoint(cp));
+  if (pieces.length >= size) throw new Error(`a random XLM-R vocabulary needs more than ${pieces.length} pieces, got ${size}`);
   for (let i = 0; pieces.length < size - 1; i++) push(i % 2 === 0 ? `\u2581${madeUpWord(i)}` : madeUpWord(i));
   const maskId = size - 1;
   pieces.push(['<mask>', 0]);
@@ -487,6 +493,15 @@ function writeXlmrTokenizer(json: (name: string, value: unknown) => void): void 
     ['<s>', 0],
     ['</s>', 2],
   ];
+  const charsmap = xlmrCharsmap();
+  // The slow tokenizer's own file: SentencePiece ids are fairseq ids - 1, with <unk> <s> </s> first.
+  const spmPieces = [
+    { piece: '<unk>', score: 0, type: PIECE_TYPE.unknown },
+    { piece: '<s>', score: 0, type: PIECE_TYPE.control },
+    { piece: '</s>', score: 0, type: PIECE_TYPE.control },
+    ...pieces.slice(4, -1).map(([piece, score]) => ({ piece, score, type: PIECE_TYPE.normal })),
+  ];
+  writeFileSync(join(dir, 'sentencepiece.bpe.model'), encodeSentencePieceModel({ pieces: spmPieces, normalizerName: 'nmt_nfkc', charsmap, modelType: 1 }));
   json('tokenizer.json', {
     version: '1.0',
     truncation: null,
@@ -498,10 +513,12 @@ function writeXlmrTokenizer(json: (name: string, value: unknown) => void): void 
       addedToken(3, '<unk>'),
       addedToken(maskId, '<mask>', true),
     ],
-    // The real file's Precompiled charsmap is sentencepiece's nmt_nfkc; NFKC is its closest standard form.
     normalizer: {
       type: 'Sequence',
-      normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }],
+      normalizers: [
+        { type: 'Precompiled', precompiled_charsmap: Buffer.from(charsmap).toString('base64') },
+        { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' },
+      ],
     },
     pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', add_prefix_space: true },
     post_processor: {
@@ -546,4 +563,17 @@ function writeXlmrTokenizer(json: (name: string, value: unknown) => void): void 
     sep_token: '</s>',
     unk_token: '<unk>',
   });
+}
+
+/**
+ * SentencePiece's nmt_nfkc charsmap (237 kB, the normalisation XLM-R's model uses), taken from the
+ * recorded fixture, whose model SentencePiece 0.1.97 trained with it.
+ */
+function xlmrCharsmap(): Uint8Array {
+  const tokenizer = JSON.parse(readFileSync(join(FIXTURES, 'tiny-xlmr', 'text', 'tokenizer.json'), 'utf8')) as {
+    normalizer: { normalizers: { precompiled_charsmap?: string }[] };
+  };
+  const base64 = tokenizer.normalizer.normalizers[0]?.precompiled_charsmap;
+  if (base64 === undefined) throw new Error('the tiny-xlmr fixture tokenizer.json has no precompiled charsmap');
+  return Buffer.from(base64, 'base64');
 }
