@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileResampleWasm } from '../../scripts/build-resample-wasm.js';
+import { compileWasm } from '../../scripts/build-wasm.js';
 import { resizeBicubic, resizeBicubicReference, type Raster, type Window } from '../../src/image/resample.js';
 import { RESAMPLE_SIMD_WASM_BASE64 } from '../../src/image/resample-simd-wasm.js';
 import { simdResampleAvailable } from '../../src/image/resample-simd.js';
@@ -50,8 +50,8 @@ describe('SIMD bicubic kernels', () => {
     expect(simdResampleAvailable()).toBe(true);
   });
 
-  it('the committed wasm module is what scripts/build-resample-wasm.ts builds from the .wat', async () => {
-    const built = await compileResampleWasm();
+  it('the committed wasm module is what scripts/build-wasm.ts builds from the .wat', async () => {
+    const built = await compileWasm('resample');
     expect(Buffer.from(built).toString('base64')).toBe(RESAMPLE_SIMD_WASM_BASE64);
   });
 
