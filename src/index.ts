@@ -5,4 +5,6 @@ export { LIMITS } from './limits.js';
 export { type Provenance, provenanceId } from './runtime/provenance.js';
 export { verifyEncoder, type VerifyReport } from './verify.js';
 export { exportOnnx, type ExportManifest } from './runtime/export.js';
+export { Index, type IndexOpenOptions, type AddOptions } from './index/index.js';
+export type { IndexItem, Query, SearchOptions, SearchHit, IndexStats, Reject, Metadata } from './index/types.js';
 export { resolvePublishedModel, PUBLISHED, type PublishedModel } from './hub/published.js';
