@@ -35,6 +35,8 @@ export interface ServerOptions {
 export interface VbgeServer {
   readonly app: FastifyInstance;
   readonly queue: EmbedQueue;
+  /** Every route served, as "METHOD /path" (HEAD routes left out). */
+  readonly routes: readonly string[];
 }
 
 /** `visualized-bge`, the published model's name, and the checkpoint's file name with and without `.pth`. */
@@ -69,6 +71,14 @@ export async function createServer(options: ServerOptions): Promise<VbgeServer> 
     // One line per request, written by our onResponse hook (Fastify's own two lines off).
     logController: new LogController({ disableRequestLogging: true }),
     logger: options.log === false ? false : { level: 'info', stream: options.log ?? process.stdout, base: { service: 'vbge' } },
+  });
+
+  // JSON only: a text/plain body is a client mistake worth a 415, not a string to misread.
+  app.removeContentTypeParser('text/plain');
+
+  const routes: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
 
   const itemsOf = new WeakMap<FastifyRequest, number>();
@@ -142,7 +152,7 @@ export async function createServer(options: ServerOptions): Promise<VbgeServer> 
   app.get('/docs', async () => doc);
 
   await app.ready();
-  return { app, queue };
+  return { app, queue, routes };
 }
 
 /** Bearer check for /v1/*; the page, health, metrics and docs stay open. Constant-time comparison. */
