@@ -92,6 +92,37 @@ export function attend(g: GraphBuilder, scores: Value, v: Value): Value {
   return g.op('MatMul', [probs, v]);
 }
 
+/**
+ * `rowsFn(q)` for q [B, H, S, d], computed `rows` query rows at a time by an ONNX Loop and
+ * concatenated, so that only [B, H, ≤ rows + 1, S] attention scores exist at once instead of
+ * [B, H, S, S]. Every row's softmax and weighted sum are the same operations on the same data,
+ * so the result is bitwise the one of `rowsFn(q)` as long as each kernel computes a row the same
+ * way whatever the row count. ONNX Runtime's are row-invariant except MLAS's single-row GEMM (a
+ * separate kernel for M = 1), so no block is ever one row: a last block of one row joins the one
+ * before (S = k·rows + 1 runs k blocks, the last rows + 1 long), and S ≤ rows + 1 is one block.
+ * `rowsFn` adds its nodes to the loop body, which reads the outer graph's values by name.
+ */
+export function inQueryBlocks(g: GraphBuilder, q: Value, rows: number, rowsFn: (body: GraphBuilder, qRows: Value) => Value): Value {
+  const length = g.op('Slice', [g.op('Shape', [q]), g.i64([2]), g.i64([3])]);
+  // max(1, ⌈(S − 1) / rows⌉), as ⌊(S − 2) / rows⌋ + 1 (ONNX integer Div truncates toward zero).
+  const trips = g.op('Max', [g.op('Add', [g.op('Div', [g.op('Sub', [length, g.i64([2])]), g.i64([rows])]), g.i64([1])]), g.i64([1])], {}, 'query_blocks');
+  const lastTrip = g.op('Sub', [trips, g.i64([1])]);
+  const none = g.op('Slice', [q, g.i64([0]), g.i64([0]), g.i64([2])]);
+  const body = g.subgraph('query_block');
+  const iteration = body.input(`${body.name}.iteration`, 'int64', []);
+  const going = body.input(`${body.name}.cond`, 'bool', []);
+  const done = body.input(`${body.name}.done`, 'float32', null);
+  const start = body.op('Mul', [iteration, g.i64([rows])]);
+  // The last block runs to the end: Slice clamps an end past S.
+  const toEnd = body.op('Mul', [body.op('Cast', [body.op('Equal', [iteration, lastTrip])], { to: 7 /* INT64 */ }), length]);
+  const end = body.op('Add', [body.op('Add', [start, g.i64([rows])]), toEnd]);
+  const qRows = body.op('Slice', [q, start, end, g.i64([2])]);
+  // A loop-carried value may change shape between iterations; scan outputs may not, and the last block is longer.
+  body.output(body.op('Identity', [going]), 'bool', []);
+  body.output(body.op('Concat', [done, rowsFn(body, qRows)], { axis: 2 }), 'float32', null);
+  return g.op('Loop', [trips, g.initializer('true', Uint8Array.of(1), [], 'bool'), none], { body: { graph: body } }, 'attention_rows');
+}
+
 /** Exact (erf) GELU as torch computes it: x · 0.5 · (1 + erf(x / √2)). */
 export function geluErf(g: GraphBuilder, x: Value): Value {
   const e = g.op('Erf', [g.op('Mul', [x, g.f32(Math.SQRT1_2)])]);

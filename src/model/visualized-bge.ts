@@ -9,7 +9,7 @@ import type { WeightMap } from '../checkpoint/weight-map.js';
 import { ConfigError } from '../errors.js';
 import { GraphBuilder, type Value } from '../onnx/graph.js';
 import type { BertConfig } from './bert-config.js';
-import { bertEmbeddings, bertEncoder, extendedAttentionMask } from './bert.js';
+import { type BertBuildOptions, bertEmbeddings, bertEncoder, extendedAttentionMask } from './bert.js';
 import { type EvaVisionConfig, numPatches } from './eva-config.js';
 import { evaVisionTower } from './eva-vit.js';
 import { batchDim, layerNorm, linear } from './layers.js';
@@ -88,7 +88,7 @@ export function buildVisionGraph(w: WeightMap, cfg: VisualizedBgeConfig): GraphB
  * - attention_mask [B, N' + T] int64 (1 = attend), image part first;
  * - image_tokens [B, N', W] float32 with N' ∈ {0, N}.
  */
-export function buildTextGraph(w: WeightMap, cfg: VisualizedBgeConfig): GraphBuilder {
+export function buildTextGraph(w: WeightMap, cfg: VisualizedBgeConfig, options: BertBuildOptions = {}): GraphBuilder {
   const g = new GraphBuilder('visualized_bge_text');
   const width = cfg.text.hiddenSize;
   const ids = g.input('input_ids', 'int64', ['batch', 'tokens']);
@@ -101,7 +101,7 @@ export function buildTextGraph(w: WeightMap, cfg: VisualizedBgeConfig): GraphBui
   const rest = g.op('Slice', [prompt, g.i64([1]), g.i64([END]), g.i64([1])]);
   const sequence = g.tap('encoder_input', g.op('Concat', [cls, imageTokens, rest], { axis: 1 }));
   const additive = g.tap('extended_attention_mask', extendedAttentionMask(g, mask));
-  const hidden = bertEncoder(g, w.scope('bge_encoder'), sequence, additive, cfg.text, batchDim(g, ids));
+  const hidden = bertEncoder(g, w.scope('bge_encoder'), sequence, additive, cfg.text, batchDim(g, ids), options);
   g.output(l2NormalizedCls(g, hidden), 'float32', ['batch', width], 'embedding');
   return g;
 }

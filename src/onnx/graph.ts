@@ -12,7 +12,7 @@ export interface Value {
   readonly name: string;
 }
 
-export type AttrValue = number | string | number[] | { float: number } | { floats: number[] };
+export type AttrValue = number | string | number[] | { float: number } | { floats: number[] } | { graph: GraphBuilder };
 
 export interface NodeDef {
   readonly opType: string;
@@ -33,7 +33,8 @@ export interface InitializerDef {
 export interface IoDef {
   readonly name: string;
   readonly elemType: ElemType;
-  readonly shape: readonly Dim[];
+  /** null: rank unknown (a subgraph value whose shape changes between iterations). */
+  readonly shape: readonly Dim[] | null;
 }
 
 export class GraphBuilder {
@@ -43,26 +44,36 @@ export class GraphBuilder {
   readonly outputs: IoDef[] = [];
   /** Named intermediate values, in the order they were tapped. */
   readonly taps = new Map<string, { value: Value; elemType: ElemType }>();
-  private readonly used = new Set<string>();
-  private counter = 0;
+  /** Value names are unique across a graph and all its subgraphs, so that no subgraph shadows an outer value. */
+  private readonly names: { used: Set<string>; counter: number };
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    parent?: GraphBuilder,
+  ) {
+    this.names = parent ? parent.names : { used: new Set(), counter: 0 };
+  }
+
+  /** A graph for a control-flow node's attribute (a Loop body). It may read this graph's values by name. */
+  subgraph(name: string): GraphBuilder {
+    return new GraphBuilder(this.unique(name), this);
+  }
 
   private unique(base: string): string {
     let name = base;
-    while (this.used.has(name)) name = `${base}_${++this.counter}`;
-    this.used.add(name);
+    while (this.names.used.has(name)) name = `${base}_${++this.names.counter}`;
+    this.names.used.add(name);
     return name;
   }
 
-  input(name: string, elemType: ElemType, shape: readonly Dim[]): Value {
+  input(name: string, elemType: ElemType, shape: readonly Dim[] | null): Value {
     const unique = this.unique(name);
     if (unique !== name) throw new Error(`graph ${this.name}: duplicate input ${name}`);
     this.inputs.push({ name, elemType, shape });
     return { name };
   }
 
-  output(value: Value, elemType: ElemType, shape: readonly Dim[], name?: string): void {
+  output(value: Value, elemType: ElemType, shape: readonly Dim[] | null, name?: string): void {
     const outName = name ?? value.name;
     const source = outName === value.name ? value : this.op('Identity', [value], {}, outName);
     this.outputs.push({ name: source.name, elemType, shape });

@@ -37,6 +37,7 @@ function bytesOf(data: InitializerDef['data']): Uint8Array {
 
 function attribute(name: string, value: AttrValue): OnnxTypes.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
+  if (typeof value === 'object' && 'graph' in value) return { name, type: T.GRAPH, g: graphProto(value.graph, new Map(), inlineInitializer) };
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`attribute ${name}: use {float} for non-integers`);
     return { name, type: T.INT, i: value };
@@ -48,14 +49,44 @@ function attribute(name: string, value: AttrValue): OnnxTypes.IAttributeProto {
 }
 
 function valueInfo(io: IoDef): OnnxTypes.IValueInfoProto {
+  const elemType = ELEM[io.elemType];
+  if (io.shape === null) return { name: io.name, type: { tensorType: { elemType } } };
   return {
     name: io.name,
     type: {
       tensorType: {
-        elemType: ELEM[io.elemType],
+        elemType,
         shape: { dim: io.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
+  };
+}
+
+function inlineInitializer(init: InitializerDef): OnnxTypes.ITensorProto {
+  return { name: init.name, dims: [...init.dims], dataType: ELEM[init.elemType], rawData: bytesOf(init.data) };
+}
+
+/** One graph (the model's, or a subgraph's) with `extra` outputs appended. */
+function graphProto(g: GraphBuilder, extra: ReadonlyMap<string, IoDef>, initializer: (init: InitializerDef) => OnnxTypes.ITensorProto): OnnxTypes.IGraphProto {
+  const nodes = [...g.nodes];
+  const outputs = [...g.outputs];
+  for (const [source, out] of extra) {
+    nodes.push({ opType: 'Identity', domain: '', name: `n_${out.name}`, inputs: [source], outputs: [out.name], attributes: {} });
+    outputs.push(out);
+  }
+  return {
+    name: g.name,
+    node: nodes.map((n) => ({
+      name: n.name,
+      opType: n.opType,
+      domain: n.domain,
+      input: [...n.inputs],
+      output: [...n.outputs],
+      attribute: Object.entries(n.attributes).map(([k, v]) => attribute(k, v)),
+    })),
+    initializer: g.initializers.map(initializer),
+    input: g.inputs.map(valueInfo),
+    output: outputs.map(valueInfo),
   };
 }
 
@@ -70,56 +101,39 @@ export function serializeModel(g: GraphBuilder, options: SerializeOptions = {}):
     external = { fd: openSync(options.externalData.path, 'w'), offset: 0, location: options.externalData.location };
   }
   try {
-    const initializer: OnnxTypes.ITensorProto[] = g.initializers.map((init) => {
+    const initializer = (init: InitializerDef): OnnxTypes.ITensorProto => {
       const raw = bytesOf(init.data);
-      const base: OnnxTypes.ITensorProto = { name: init.name, dims: [...init.dims], dataType: ELEM[init.elemType] };
-      if (external && raw.byteLength >= threshold) {
-        // ORT maps external data; 4 KiB alignment keeps every tensor page-aligned.
-        const aligned = Math.ceil(external.offset / 4096) * 4096;
-        if (aligned > external.offset) writeSync(external.fd, new Uint8Array(aligned - external.offset), 0, aligned - external.offset, external.offset);
-        writeSync(external.fd, raw, 0, raw.byteLength, aligned);
-        external.offset = aligned + raw.byteLength;
-        return {
-          ...base,
-          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-          externalData: [
-            { key: 'location', value: external.location },
-            { key: 'offset', value: String(aligned) },
-            { key: 'length', value: String(raw.byteLength) },
-          ],
-        };
-      }
-      return { ...base, rawData: raw };
-    });
-    const outputs = [...g.outputs];
-    const nodes = [...g.nodes];
+      if (!external || raw.byteLength < threshold) return inlineInitializer(init);
+      // ORT maps external data; 4 KiB alignment keeps every tensor page-aligned.
+      const aligned = Math.ceil(external.offset / 4096) * 4096;
+      if (aligned > external.offset) writeSync(external.fd, new Uint8Array(aligned - external.offset), 0, aligned - external.offset, external.offset);
+      writeSync(external.fd, raw, 0, raw.byteLength, aligned);
+      external.offset = aligned + raw.byteLength;
+      return {
+        name: init.name,
+        dims: [...init.dims],
+        dataType: ELEM[init.elemType],
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: external.location },
+          { key: 'offset', value: String(aligned) },
+          { key: 'length', value: String(raw.byteLength) },
+        ],
+      };
+    };
+    // Tap outputs carry no shape: their ranks differ and ORT infers them.
+    const taps = new Map<string, IoDef>();
     for (const tapName of options.tapOutputs ?? []) {
       const tap = g.taps.get(tapName);
       if (!tap) throw new Error(`graph ${g.name} has no tap "${tapName}"`);
-      const outName = `tap:${tapName}`;
-      nodes.push({ opType: 'Identity', domain: '', name: `n_${outName}`, inputs: [tap.value.name], outputs: [outName], attributes: {} });
-      outputs.push({ name: outName, elemType: tap.elemType, shape: [] });
+      taps.set(tap.value.name, { name: `tap:${tapName}`, elemType: tap.elemType, shape: null });
     }
     const model: OnnxTypes.IModelProto = {
       irVersion: IR_VERSION,
       producerName: 'visualized-bge',
       opsetImport: [{ domain: '', version: OPSET }],
       metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
-      graph: {
-        name: g.name,
-        node: nodes.map((n) => ({
-          name: n.name,
-          opType: n.opType,
-          domain: n.domain,
-          input: [...n.inputs],
-          output: [...n.outputs],
-          attribute: Object.entries(n.attributes).map(([k, v]) => attribute(k, v)),
-        })),
-        initializer,
-        input: g.inputs.map(valueInfo),
-        // Tap outputs carry no shape: their ranks differ and ORT infers them.
-        output: outputs.map((o) => (o.shape.length === 0 && o.name.startsWith('tap:') ? { name: o.name, type: { tensorType: { elemType: ELEM[o.elemType] } } } : valueInfo(o))),
-      },
+      graph: graphProto(g, taps, initializer),
     };
     return onnx.ModelProto.encode(model).finish();
   } finally {
