@@ -113,16 +113,17 @@ export class ImageUrlFetcher {
         }
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > this.maxBytes) {
-          res.destroy();
-          return reject(new LimitError(name, 'image URL bytes', declared, this.maxBytes, url.href));
+          reject(new LimitError(name, 'image URL bytes', declared, this.maxBytes, url.href));
+          return void res.destroy();
         }
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > this.maxBytes) {
-            res.destroy();
+            // Reject before destroying: destroying emits 'aborted' at once, which must not win.
             reject(new LimitError(name, 'image URL bytes', size, this.maxBytes, `${url.href}; stopped reading there`));
+            res.destroy();
           } else chunks.push(chunk);
         });
         res.on('error', reject);
