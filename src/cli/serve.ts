@@ -6,8 +6,10 @@
 import type { Command } from 'commander';
 import { Encoder } from '../encoder.js';
 import { ConfigError } from '../errors.js';
+import { Index } from '../index/index.js';
 import { LIMITS } from '../limits.js';
 import { createServer, modelNames } from '../server/app.js';
+import type { ServerLimits } from '../server/context.js';
 import { closeOnSignals } from '../server/shutdown.js';
 import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
 import { parsePositiveInt, parseThreads } from './parse.js';
@@ -55,6 +57,11 @@ export function registerServe(program: Command): void {
 const list = (value: string | undefined): string[] | undefined =>
   value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
+/** The limits the user set; the others keep their defaults. */
+function definedOnly(limits: { [K in keyof ServerLimits]?: number | undefined }): Partial<ServerLimits> {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
+}
+
 function checkOptions(opts: ServeOptions) {
   if (opts.index !== undefined && opts.store !== undefined) throw new ConfigError('give --index or --store, not both');
   const port = Number(opts.port);
@@ -72,12 +79,12 @@ function checkOptions(opts: ServeOptions) {
     port,
     threads: opts.threads === undefined ? undefined : parseThreads(opts.threads),
     batchSize: int(opts.batchSize, '--batch-size'),
-    limits: {
-      ...(opts.maxBodyBytes !== undefined ? { maxRequestBodyBytes: int(opts.maxBodyBytes, '--max-body-bytes') } : {}),
-      ...(opts.maxItems !== undefined ? { maxItemsPerRequest: int(opts.maxItems, '--max-items') } : {}),
-      ...(opts.maxQueue !== undefined ? { maxQueuedItems: int(opts.maxQueue, '--max-queue') } : {}),
-      ...(opts.requestTimeout !== undefined ? { requestTimeoutMs: seconds(opts.requestTimeout, '--request-timeout') } : {}),
-    },
+    limits: definedOnly({
+      maxRequestBodyBytes: int(opts.maxBodyBytes, '--max-body-bytes'),
+      maxItemsPerRequest: int(opts.maxItems, '--max-items'),
+      maxQueuedItems: int(opts.maxQueue, '--max-queue'),
+      requestTimeoutMs: seconds(opts.requestTimeout, '--request-timeout'),
+    }),
     graceMs: seconds(opts.shutdownGrace, '--shutdown-grace') ?? LIMITS.shutdownGraceSeconds * 1000,
     imageUrls: hosts === undefined ? undefined : { allowHosts: hosts, allowAddresses: list(opts.imageUrlAllowAddresses) },
   };
@@ -90,27 +97,41 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   const files = await resolveModelFiles(opts);
   const encoder = await Encoder.load({ ...files, threads: checked.threads, batchSize: checked.batchSize });
   const logLine = (event: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ time: Date.now(), service: 'vbge', ...event })}\n`);
+  const location = opts.index ?? opts.store;
+  let index: Index | undefined;
   let server;
   try {
+    // The index must have been built with this model: Index.open checks the provenance.
+    if (location !== undefined) index = await Index.open({ location, encoder });
     server = await createServer({
       encoder,
+      index,
       modelNames: modelNames({ model: opts.model, weights: files.weights }),
       apiKey,
       imageUrls: checked.imageUrls,
-      limits: checked.limits as Record<string, number>,
+      limits: checked.limits,
       log: opts.quiet ? false : process.stdout,
     });
     await server.app.listen({ host: opts.host, port: checked.port });
   } catch (err) {
     await server?.app.close();
+    await index?.close();
     await encoder.close();
     throw err;
   }
   const address = server.app.server.address();
   const url = typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  logLine({ event: 'listening', url, dim: encoder.dim });
+  logLine({ event: 'listening', url, dim: encoder.dim, ...(index ? { index: index.location } : {}) });
   process.stderr.write(`vbge serve: listening on ${url} (page at ${url}/, API description at ${url}/docs)\n`);
-  const handle = closeOnSignals(server.app, checked.graceMs, () => encoder.close(), logLine);
+  const handle = closeOnSignals(
+    server.app,
+    checked.graceMs,
+    async () => {
+      await index?.close();
+      await encoder.close();
+    },
+    logLine,
+  );
   await handle.done;
   return 0;
 }
