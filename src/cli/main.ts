@@ -2,8 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { VbgeError } from '../errors.js';
 import { registerEmbed } from './embed.js';
+import { registerEval } from './eval.js';
 import { registerExport } from './export.js';
+import { registerIndex } from './index-command.js';
 import { registerPull } from './pull.js';
+import { registerSearch } from './search.js';
 import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
 
@@ -14,14 +17,17 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError(false);
   registerEmbed(program);
+  registerIndex(program);
+  registerSearch(program);
   registerPull(program);
   registerVerify(program);
   registerExport(program);
   registerServe(program);
+  registerEval(program);
   return program;
 }
 
-/** Exit codes: 0 all done, 1 some inputs failed (`embed`, `verify`), 2 the command could not run. */
+/** Exit codes: 0 all done, 1 some inputs failed or were rejected (`embed`, `index`, `verify`), 2 the command could not run. */
 const EXIT_USAGE = 2;
 
 /** Help and version output end commander's parse with an "error" that is not one. */

@@ -125,6 +125,5 @@ export async function readBeir(root: string, options: { split?: string } = {}): 
     queries,
     source: root,
     notes,
-    rankWholeCorpus: false,
   };
 }

@@ -97,6 +97,5 @@ export async function readCirr(root: string, options: { split?: string; images?:
     queries,
     source: root,
     notes,
-    rankWholeCorpus: true,
   };
 }

@@ -143,6 +143,5 @@ export async function readFashionIq(root: string, options: { split?: string; ima
     queries,
     source: root,
     notes,
-    rankWholeCorpus: false,
   };
 }

@@ -119,6 +119,8 @@ export interface RankedQuery {
   readonly relevance: Relevance;
   /** CIRR: the img_set members other than the reference, for Recall_subset@K. */
   readonly subsetCandidates?: readonly string[];
+  /** CIRR: a ranking of the subset candidates alone (default: `ranking`, filtered to them). */
+  readonly subsetRanking?: readonly string[];
 }
 
 export interface RunScores {
@@ -147,7 +149,7 @@ export function scoreRankings(queries: readonly RankedQuery[], inCorpus: (id: st
     if (q.subsetCandidates) {
       // CIRR has one target per query: the best-graded relevant item.
       const target = [...relevant].sort((a, b) => b[1] - a[1] || compareIds(a[0], b[0]))[0]![0];
-      Object.assign(values, subsetRecall(q.ranking, q.subsetCandidates, target, SUBSET_CUTOFFS));
+      Object.assign(values, subsetRecall(q.subsetRanking ?? q.ranking, q.subsetCandidates, target, SUBSET_CUTOFFS));
     }
     perQuery.push(values);
   }

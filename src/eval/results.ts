@@ -36,7 +36,8 @@ export interface ResultFile {
     readonly date: string;
     readonly index: string;
     readonly provenance: Readonly<Record<string, unknown>>;
-    readonly corpus: TaskOutcome['corpus'];
+    /** Not how much this run embedded (that depends on the index's state), so that re-runs write the same bytes. */
+    readonly corpus: { readonly items: number; readonly rejected: number; readonly rejects: TaskOutcome['corpus']['rejects'] };
     readonly queries: Readonly<Record<string, { queries: number; scored: number; without_relevant: number; failed: number }>>;
     readonly failed_queries: TaskOutcome['failedQueries'];
     readonly notes: readonly string[];
@@ -93,7 +94,7 @@ export function buildResult(
       date: run.date,
       index: run.index,
       provenance: run.provenance,
-      corpus: outcome.corpus,
+      corpus: { items: outcome.corpus.items, rejected: outcome.corpus.rejected, rejects: outcome.corpus.rejects },
       queries,
       failed_queries: outcome.failedQueries,
       notes: task.notes,
@@ -215,8 +216,9 @@ export function summaryTable(results: readonly ResultFile[]): string[] {
   for (const r of results)
     for (const [split, entries] of Object.entries(r.scores))
       for (const s of entries) {
-        const q = r.vbge.queries[s.hf_subset];
-        rows.push([r.task_name, split, s.hf_subset, q ? String(q.scored) : '', ...shown.map(([name]) => fmt(typeof s[name] === 'number' ? (s[name] as number) : undefined))]);
+        // The average row counts the queries of every subset.
+        const scored = s.hf_subset in r.vbge.queries ? r.vbge.queries[s.hf_subset]!.scored : Object.values(r.vbge.queries).reduce((n, q) => n + q.scored, 0);
+        rows.push([r.task_name, split, s.hf_subset, String(scored), ...shown.map(([name]) => fmt(typeof s[name] === 'number' ? (s[name] as number) : undefined))]);
       }
   return formatTable(['task', 'split', 'subset', 'queries', ...shown.map(([, label]) => label)], rows);
 }

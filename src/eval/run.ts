@@ -13,7 +13,7 @@ export interface EvalIndex {
   add(
     items: AsyncIterable<IndexItem>,
     options?: { truncate?: boolean; onProgress?: (p: { done: number; rejected: number; total?: number }) => void },
-  ): Promise<{ added: number; unchanged: number; rejects: Reject[] }>;
+  ): Promise<{ added: number; unchanged: number; rejects: readonly Reject[] }>;
   searchVector(vector: Float32Array, options?: SearchOptions): Promise<SearchHit[]>;
 }
 
@@ -45,7 +45,8 @@ export interface SubsetOutcome {
 
 export interface TaskOutcome {
   readonly subsets: readonly SubsetOutcome[];
-  readonly corpus: { readonly items: number; readonly added: number; readonly unchanged: number; readonly rejects: readonly Reject[] };
+  /** `rejects` lists the first rejects (the index keeps every one); `rejected` counts them all. */
+  readonly corpus: { readonly items: number; readonly added: number; readonly unchanged: number; readonly rejected: number; readonly rejects: readonly Reject[] };
   readonly failedQueries: readonly { readonly id: string; readonly reason: string }[];
 }
 
@@ -55,9 +56,11 @@ const QUERY_CHUNK = 256;
 /** Texts longer than the model allows are cut, as the VISTA evaluation code does (max_length). */
 const TRUNCATE = true;
 
+/** Metadata keys the evaluation filters on: the subset whose queries may retrieve an item, and its id. */
 const SUBSET_FIELD = 'subset';
+const ID_FIELD = 'eval_id';
 
-async function* indexItems(corpus: readonly CorpusEntry[], rejects: Reject[]): AsyncGenerator<IndexItem> {
+async function* indexItems(corpus: readonly CorpusEntry[], rejects: Reject[], withIds: boolean): AsyncGenerator<IndexItem> {
   for (const entry of corpus) {
     let image: string | Uint8Array | undefined;
     if (typeof entry.image === 'object') {
@@ -72,7 +75,7 @@ async function* indexItems(corpus: readonly CorpusEntry[], rejects: Reject[]): A
       id: entry.id,
       ...(entry.text !== undefined ? { text: entry.text } : {}),
       ...(image !== undefined ? { image } : {}),
-      ...(entry.subset !== undefined ? { metadata: { [SUBSET_FIELD]: entry.subset } } : {}),
+      metadata: { ...(entry.subset !== undefined ? { [SUBSET_FIELD]: entry.subset } : {}), ...(withIds ? { [ID_FIELD]: entry.id } : {}) },
     };
   }
 }
@@ -84,9 +87,15 @@ export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Pr
   const { encoder, index, cutoffs, onProgress } = options;
   const total = task.corpus.length;
   const readRejects: Reject[] = [];
-  const added = await index.add(indexItems(task.corpus, readRejects), {
+  // CIRR's subset ranking filters on the item's id, so the id is also kept as metadata.
+  const withIds = task.queries.some((q) => q.subsetCandidates !== undefined);
+  let rejectedCount = 0;
+  const added = await index.add(indexItems(task.corpus, readRejects, withIds), {
     truncate: TRUNCATE,
-    onProgress: (p) => onProgress?.({ stage: 'corpus', done: p.done, rejected: p.rejected + readRejects.length, total }),
+    onProgress: (p) => {
+      rejectedCount = Math.max(rejectedCount, p.rejected);
+      onProgress?.({ stage: 'corpus', done: p.done + readRejects.length, rejected: p.rejected + readRejects.length, total });
+    },
   });
   const rejects = [...readRejects, ...added.rejects].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
 
@@ -95,7 +104,7 @@ export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Pr
   const allIds = new Set(task.corpus.map((e) => e.id));
   const subsetIds = new Map<string, Set<string>>();
   if (perSubsetCorpus) for (const e of task.corpus) if (e.subset !== undefined) (subsetIds.get(e.subset) ?? subsetIds.set(e.subset, new Set()).get(e.subset)!).add(e.id);
-  const depthFor = (subset: string): number => (task.rankWholeCorpus ? (perSubsetCorpus ? (subsetIds.get(subset)?.size ?? 0) : allIds.size) : Math.max(...cutoffs));
+  const depth = Math.max(...cutoffs);
 
   const ranked = new Map<string, RankedQuery[]>(task.subsets.map((s) => [s, []]));
   const failedQueries: { id: string; reason: string }[] = [];
@@ -112,14 +121,20 @@ export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Pr
         failedPerSubset.set(q.subset, (failedPerSubset.get(q.subset) ?? 0) + 1);
       } else {
         const hits = await index.searchVector(v.embedding, {
-          k: Math.max(1, depthFor(q.subset)),
+          k: depth,
           ...(q.exclude ? { exclude: q.exclude } : {}),
           ...(perSubsetCorpus ? { where: `${SUBSET_FIELD} = ${quoted(q.subset)}` } : {}),
         });
+        // The subset's own ranking: a search among its members only.
+        const subsetHits =
+          q.subsetCandidates && q.subsetCandidates.length > 0
+            ? await index.searchVector(v.embedding, { k: q.subsetCandidates.length, where: `${ID_FIELD} IN (${q.subsetCandidates.map(quoted).join(', ')})` })
+            : undefined;
         ranked.get(q.subset)?.push({
           ranking: rankByScore(hits).map((h) => h.id),
           relevance: q.relevance,
           ...(q.subsetCandidates ? { subsetCandidates: q.subsetCandidates } : {}),
+          ...(subsetHits ? { subsetRanking: rankByScore(subsetHits).map((h) => h.id) } : {}),
         });
       }
     }
@@ -132,7 +147,11 @@ export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Pr
     const failed = failedPerSubset.get(subset) ?? 0;
     return { subset, metrics: run.metrics, queries: (ranked.get(subset)?.length ?? 0) + failed, scored: run.scored, withoutRelevant: run.withoutRelevant, failed };
   });
-  return { subsets, corpus: { items: total, added: added.added, unchanged: added.unchanged, rejects }, failedQueries };
+  return {
+    subsets,
+    corpus: { items: total, added: added.added, unchanged: added.unchanged, rejected: Math.max(rejectedCount, added.rejects.length) + readRejects.length, rejects },
+    failedQueries,
+  };
 }
 
 function queryInput(q: EvalQuery): { text?: string; image?: string; name: string } {

@@ -56,6 +56,4 @@ export interface EvalTask {
   readonly source: string;
   /** What the reader had to leave out (e.g. entries naming a missing image); each counted in the result. */
   readonly notes: readonly string[];
-  /** Subset search needs every candidate ranked (CIRR): search the whole corpus. */
-  readonly rankWholeCorpus: boolean;
 }

@@ -173,6 +173,5 @@ export async function readWebQa(root: string, options: { split?: string; images?
     queries,
     source: root,
     notes,
-    rankWholeCorpus: false,
   };
 }

@@ -63,7 +63,7 @@ describe('BEIR reader', () => {
 describe('CIRR reader', () => {
   it("follows the benchmark's rules: the reference is excluded, subsets are the other members", async () => {
     const task = await readDataset(cirr);
-    expect(task).toMatchObject({ name: 'CIRR', split: 'val', mainScore: 'recall_at_5', rankWholeCorpus: true });
+    expect(task).toMatchObject({ name: 'CIRR', split: 'val', mainScore: 'recall_at_5' });
     expect(task.corpus).toHaveLength(6);
     expect(task.corpus[0]!.image).toBe(join(cirr, 'img_raw', 'dev', 'dev-0-0-img0.png'));
     const q = task.queries[0]!;
