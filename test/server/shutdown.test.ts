@@ -50,7 +50,10 @@ const until = async (check: () => boolean): Promise<void> => {
 let release: () => void = () => undefined;
 const gate = new Promise<void>((r) => (release = r));
 let images: Awaited<ReturnType<typeof localHttpServer>>;
+let encoder: Encoder;
 beforeAll(async () => {
+  // Loading here also fills the graph cache (VBGE_CACHE_DIR) the served processes inherit.
+  encoder = await Encoder.load({ ...MODEL_FILES, threads: 1 });
   images = await localHttpServer((req, res) => {
     if (req.url === '/never') return;
     void gate.then(() => res.writeHead(200, { 'content-type': 'image/png' }).end(PNG));
@@ -59,11 +62,13 @@ beforeAll(async () => {
 afterAll(async () => {
   release();
   await images?.close();
+  await encoder?.close();
 });
 
 const urlOptions = ['--image-url-hosts', '127.0.0.1', '--image-url-allow-addresses', '127.0.0.1/32'];
 
-describe('graceful shutdown', () => {
+// Each test starts a process (module loading through tsx takes seconds on a busy machine).
+describe('graceful shutdown', { timeout: 120_000 }, () => {
   test('SIGTERM: no new connections, the request in flight completes with the right vector, exit 0', async () => {
     const served = await serve([...urlOptions, '--shutdown-grace', '30']);
     const inFlight = postJson(`${served.url}/v1/embeddings`, { input: [{ image: `${images.url}/held.png`, text: 'white' }, 'and a text'] });
@@ -78,9 +83,7 @@ describe('graceful shutdown', () => {
     release();
     const answer = await inFlight;
     expect(answer.status).toBe(200);
-    const encoder = await Encoder.load({ ...MODEL_FILES, threads: 1 });
     const expected = await encoder.encode([{ image: PNG, text: 'white' }, { text: 'and a text' }]);
-    await encoder.close();
     answer.json.data.forEach((d: { embedding: number[] }, i: number) => expect(sameBits(d.embedding, expected[i]!)).toBe(true));
     expect(await served.exit).toEqual({ code: 0, signal: null });
     expect(served.stdout()).toContain('"event":"stopped"');
