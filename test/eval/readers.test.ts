@@ -44,7 +44,7 @@ describe('BEIR reader', () => {
     expect(task.corpus.find((e) => e.id === 'd3')).toEqual({ id: 'd3', text: 'Dogs A dog runs on the beach.' });
     expect(task.corpus.find((e) => e.id === 'd1')?.image).toBe(join(beir, 'img', 'cir_candi_1.png'));
     // q5 has no judgements in this split: not evaluated.
-    expect(task.queries.map((q) => q.id)).toEqual(['q1', 'q2', 'q3', 'q4']);
+    expect(task.queries.map((q) => q.id)).toEqual(['q1', 'q2', 'q3', 'q4', 'q6']);
     expect([...task.queries[0]!.relevance]).toEqual([['d3', 2], ['d4', 1]]);
   });
 

@@ -22,7 +22,8 @@ function writeLines(path: string, values: readonly unknown[]): void {
 
 /**
  * BEIR: images, a text, a composed item and a corrupt image in the corpus; text, image and
- * composed queries; graded qrels; one query whose only relevant item is not in the corpus.
+ * composed queries; graded qrels; one query whose only relevant item is not in the corpus, one
+ * whose image is corrupt.
  */
 export function writeBeir(root: string): void {
   mkdirSync(join(root, 'img'), { recursive: true });
@@ -43,10 +44,11 @@ export function writeBeir(root: string): void {
     { _id: 'q3', image: 'img/cir_query.png', text: 'make the dog white' },
     { _id: 'q4', text: 'a query whose answer is not in the corpus' },
     { _id: 'q5', text: 'not judged in this split' },
+    { _id: 'q6', image: 'img/corrupt.png', text: 'a query whose image is corrupt' },
   ]);
   writeFileSync(
     join(root, 'qrels', 'test.tsv'),
-    ['query-id\tcorpus-id\tscore', 'q1\td3\t2', 'q1\td4\t1', 'q2\td4\t1', 'q3\td1\t1', 'q3\td5\t1', 'q4\tnot-there\t1'].join('\n') + '\n',
+    ['query-id\tcorpus-id\tscore', 'q1\td3\t2', 'q1\td4\t1', 'q2\td4\t1', 'q3\td1\t1', 'q3\td5\t1', 'q4\tnot-there\t1', 'q6\td2\t1'].join('\n') + '\n',
   );
 }
 
