@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Encoder } from '../../src/encoder.js';
 import { type ServerOptions, type VbgeServer, createServer, modelNames } from '../../src/server/app.js';
+import { fixturePath } from '../helpers/fixtures.js';
 import { fixtureModelFiles } from '../helpers/tiny-model.js';
 
 export const MODEL_FILES = fixtureModelFiles('tiny-bert');
@@ -70,3 +71,16 @@ export async function localHttpServer(handler: (req: IncomingMessage, res: Serve
       }),
   };
 }
+
+export const fixtureImage = (file: string): string => fixturePath('tiny-bert', `../images/${file}`);
+
+/** The test index: fixture images with metadata, one composed entry, one text-only entry, an id with a slash and a space. */
+export const TEST_ITEMS = [
+  { id: 'cir_query', image: fixtureImage('cir_query.png'), metadata: { kind: 'photo', year: 2019 } },
+  { id: 'cir_candi_1', image: fixtureImage('cir_candi_1.png'), metadata: { kind: 'photo', year: 2021 } },
+  { id: 'cir_candi_2', image: fixtureImage('cir_candi_2.png'), text: 'a white dog', metadata: { kind: 'photo', year: 2022 } },
+  { id: 'wiki/candi 1.jpg', image: fixtureImage('wiki_candi_1.jpg'), metadata: { kind: 'scan', year: 2020 } },
+  { id: 'wiki_candi_2', image: fixtureImage('wiki_candi_2.jpg'), metadata: { kind: 'scan', year: 2018 } },
+  { id: 'synth_wide', image: fixtureImage('synth_wide_640x257.png'), metadata: { kind: 'synthetic', year: 2023 } },
+  { id: 'note', text: 'a note about dogs on beaches', metadata: { kind: 'text', year: 2024 } },
+];

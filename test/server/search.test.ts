@@ -12,19 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Encoder } from '../../src/encoder.js';
 import { Index } from '../../src/index/index.js';
 import type { SearchHit } from '../../src/index/types.js';
-import { fixturePath } from '../helpers/fixtures.js';
-import { type Running, dataUri, loadTinyEncoder, postJson, startServer } from './helpers.js';
-
-const image = (f: string): string => fixturePath('tiny-bert', `../images/${f}`);
-export const TEST_ITEMS = [
-  { id: 'cir_query', image: image('cir_query.png'), metadata: { kind: 'photo', year: 2019 } },
-  { id: 'cir_candi_1', image: image('cir_candi_1.png'), metadata: { kind: 'photo', year: 2021 } },
-  { id: 'cir_candi_2', image: image('cir_candi_2.png'), text: 'a white dog', metadata: { kind: 'photo', year: 2022 } },
-  { id: 'wiki/candi 1.jpg', image: image('wiki_candi_1.jpg'), metadata: { kind: 'scan', year: 2020 } },
-  { id: 'wiki_candi_2', image: image('wiki_candi_2.jpg'), metadata: { kind: 'scan', year: 2018 } },
-  { id: 'synth_wide', image: image('synth_wide_640x257.png'), metadata: { kind: 'synthetic', year: 2023 } },
-  { id: 'note', text: 'a note about dogs on beaches', metadata: { kind: 'text', year: 2024 } },
-];
+import { type Running, TEST_ITEMS, dataUri, fixtureImage as image, loadTinyEncoder, postJson, startServer } from './helpers.js';
 
 /** What `vbge search --json` prints for a hit. */
 const asJson = (h: SearchHit): Record<string, unknown> => ({ id: h.id, ...(h.path ? { path: h.path } : {}), ...(h.text ? { text: h.text } : {}), score: h.score, ...h.metadata });
