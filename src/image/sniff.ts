@@ -96,13 +96,31 @@ function sniffPng(b: Uint8Array): ImageHeader {
   return { format: 'PNG', width, height, mode, bitDepth };
 }
 
+/**
+ * Finds the next marker as libjpeg's `next_marker` and Pillow's header parser do: bytes other than
+ * 0xFF before a marker are skipped (libjpeg warns "extraneous bytes" and decodes on), fill bytes
+ * 0xFF are skipped, and a stuffed FF 00 pair is not a marker. Returns the marker and the index just
+ * past its code, or undefined at the end of the data.
+ */
+function nextJpegMarker(b: Uint8Array, from: number): { marker: number; next: number } | undefined {
+  let i = from;
+  for (;;) {
+    while (i < b.length && b[i] !== 0xff) i++;
+    while (i < b.length && b[i] === 0xff) i++;
+    if (i >= b.length) return undefined;
+    const marker = b[i]!;
+    i++;
+    if (marker !== 0x00) return { marker, next: i };
+  }
+}
+
 function sniffJpeg(b: Uint8Array): ImageHeader {
   let i = 2;
-  while (i + 4 <= b.length) {
-    if (b[i] !== 0xff) return { format: 'JPEG', problem: `malformed JPEG: expected a marker at byte ${i}` };
-    let marker = b[i + 1]!;
-    while (marker === 0xff && i + 2 < b.length) marker = b[++i + 1]!;
-    i += 2;
+  while (i + 2 <= b.length) {
+    const found = nextJpegMarker(b, i);
+    if (!found) break;
+    const marker = found.marker;
+    i = found.next;
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; // standalone markers
     if (i + 2 > b.length) break;
     const length = be16(b, i);
@@ -125,9 +143,21 @@ function sniffJpeg(b: Uint8Array): ImageHeader {
       return { ...header, mode };
     }
     if (marker === 0xda || marker === 0xd9) break; // scan data or end before any frame header
+    const shortApp = pillowRejectsShortApp(b, marker, i + 2, length - 2);
+    if (shortApp) return { format: 'JPEG', problem: shortApp };
     i += length;
   }
   return { format: 'JPEG', problem: 'truncated or malformed JPEG: no frame header (SOF) found' };
+}
+
+/**
+ * Pillow reads the version of a JFIF APP0 and of an Adobe APP14 segment without checking their
+ * length, and cannot open a file where either is shorter than 7 bytes; we refuse those too.
+ */
+function pillowRejectsShortApp(b: Uint8Array, marker: number, at: number, n: number): string | undefined {
+  const name = marker === 0xe0 ? 'JFIF' : marker === 0xee ? 'Adobe' : undefined;
+  if (!name || n < name.length || n >= 7 || ascii(b, at, name.length) !== name) return undefined;
+  return `truncated ${name === 'JFIF' ? 'JFIF APP0' : 'Adobe APP14'} segment (${n} bytes; Pillow 9.4 cannot open the file either)`;
 }
 
 function sniffGif(b: Uint8Array): ImageHeader {
