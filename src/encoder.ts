@@ -5,25 +5,21 @@
  *   const encoder = await Encoder.load({ weights: 'Visualized_base_en_v1.5.pth', textModel: 'bge-base-en-v1.5/' });
  *   const [a, b] = await encoder.encode([{ text: 'a dog' }, { image: 'dog.jpg', text: 'make it white' }]);
  */
-import { join } from 'node:path';
-import { sha256File, textWeightsFile } from './checkpoint/load.js';
 import { ConfigError, InputError, VbgeError } from './errors.js';
 import { PUBLISHED, type PublishedModel, isPublishedModel, resolvePublishedModel } from './hub/published.js';
 import { ImagePreprocessPool } from './image/pool.js';
-import { PREPROCESS_VERSION, preprocessImage } from './image/preprocess.js';
-import { openModelSource } from './model/config.js';
-import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph, embeddingDim, textTokenLimit } from './model/visualized-bge.js';
-import { serializeModel } from './onnx/serialize.js';
-import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-runner.js';
-import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
-import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
-import { createSession, defaultThreads } from './runtime/session.js';
-import { defaultCacheDir, entryVersion, openCachedGraphs, discardCachedGraphs, findCachedGraphs, graphKey, rememberedSha256, storeGraphs } from './runtime/graph-cache.js';
-import { canonicalSha256 } from './runtime/provenance.js';
+import { preprocessImage } from './image/preprocess.js';
 import { LIMITS } from './limits.js';
-import type * as Ort from 'onnxruntime-node';
-import { describeVisionConfig, readExportManifest } from './runtime/export.js';
+import { type GraphSource, type ModelSources, loadModel, openSessions } from './load/load-model.js';
+import { modelProvenance } from './load/provenance.js';
+import { type VisualizedBgeConfig, embeddingDim, textTokenLimit } from './model/visualized-bge.js';
+import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-runner.js';
+import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
+import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
+import { defaultThreads } from './runtime/session.js';
 import { TextTokenizer } from './text/tokenizer.js';
+
+export type { GraphSource };
 
 /** An image as a file path, encoded file bytes, or an already preprocessed [3, 224, 224] tensor. */
 export type ImageInput = string | Uint8Array | { readonly pixels: Float32Array };
@@ -102,22 +98,13 @@ export class Encoder {
       const files = await resolvePublishedModel(options.model);
       options = { ...options, weights: files.weights, textModel: options.textModel ?? files.textModelDir };
     }
-    let model = options.onnx !== undefined ? loadExported(options.onnx) : await loadCheckpoint(options);
-    const textModel = options.textModel ?? model.tokenizerDir;
+    const loaded = await loadModel(options);
+    const textModel = options.textModel ?? loaded.tokenizerDir;
     if (!textModel) throw new ConfigError('no text model given (textModel: the folder with config.json and the tokenizer files)');
     const tokenizer = await TextTokenizer.fromDir(textModel);
-    if (tokenizer.kind !== model.config.text.modelType)
-      throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${model.config.text.modelType}`);
-    let sessions: Sessions;
-    try {
-      sessions = await model.open(threads);
-    } catch (err) {
-      // A cache entry that fails to open is read again: another process may have just changed
-      // it (then it is used as it is now); if it is unchanged it is damaged, and rebuilt once.
-      if (!model.reload) throw err;
-      model = await model.reload();
-      sessions = await model.open(threads);
-    }
+    if (tokenizer.kind !== loaded.config.text.modelType)
+      throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${loaded.config.text.modelType}`);
+    const { model, sessions } = await openSessions(loaded, threads);
     const workers = options.imageWorkers ?? 1;
     const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
     const encoder = new Encoder(model.config, tokenizer, new ModelRunner(model.config, sessions.vision, sessions.text, options.onStage), pool, options);
@@ -135,19 +122,10 @@ export class Encoder {
   /** What these embeddings depend on (hashes of the model files, versions, CPU dispatch path). */
   provenance(): Promise<Provenance> {
     this.provenanceRecord ??= (async (): Promise<Provenance> => {
-      const { weights, textWeights, visionConfig } = this.options;
       if (this.sources.provenance) return { ...this.sources.provenance, ...runtimeProvenance() };
-      const vision = describeVisionConfig(this.config, visionConfig);
-      return {
-        ...runtimeProvenance(),
-        checkpointSha256: this.sources.checkpointSha256 ?? (await sha256File(weights!)),
-        textWeightsSha256: this.sources.textWeightsSha256 !== undefined ? this.sources.textWeightsSha256 : textWeights ? await sha256File(textWeightsFile(textWeights)) : null,
-        tokenizerSha256: this.tokenizer.fingerprint,
-        visionConfig: vision,
-        modelConfigSha256: canonicalSha256(this.config),
-        preprocessing: PREPROCESS_VERSION,
-        dim: this.dim,
-      };
+      // An encoder that is not from an exported folder was loaded from weights.
+      const files = { weights: this.options.weights!, textWeights: this.options.textWeights, visionConfig: this.options.visionConfig };
+      return modelProvenance(files, this.config, this.tokenizer.fingerprint, this.sources);
     })();
     return this.provenanceRecord;
   }
@@ -284,81 +262,6 @@ function nameOf(input: EncodeInput, index: number): string {
   return input && typeof input === 'object' && typeof input.name === 'string' ? input.name : `input ${index}`;
 }
 
-interface ModelSources {
-  checkpointSha256?: string;
-  textWeightsSha256?: string | null;
-  /** The provenance recorded when an exported model was written. */
-  provenance?: Provenance;
-}
-
-export type GraphSource = 'memory' | 'built-and-cached' | 'cache' | 'exported';
-
-type Sessions = { vision: Ort.InferenceSession; text: Ort.InferenceSession };
-
-interface LoadedModel {
-  graphSource: GraphSource;
-  /** For cached graphs: the model again after an open failure (re-read, or rebuilt if unchanged). */
-  reload?: () => Promise<LoadedModel>;
-  config: VisualizedBgeConfig;
-  /** Creates the two ONNX Runtime sessions. */
-  open: (threads: number) => Promise<Sessions>;
-  tokenizerDir?: string;
-  sources: ModelSources;
-}
-
-/** Graphs from the converted-graph cache, building and storing them on a miss. */
-async function loadCheckpoint(options: EncoderLoadOptions): Promise<LoadedModel> {
-  if (options.weights === undefined) throw new ConfigError('no model given: pass weights (a Visualized BGE .pth) or onnx (an exported folder)');
-  if (options.textModel === undefined) throw new ConfigError('weights needs textModel (the BGE text model folder with config.json and tokenizer files)');
-  const { weights, config } = openModelSource({ ...options, weights: options.weights, textModel: options.textModel });
-  const inMemory = (sources: ModelSources): LoadedModel => {
-    const vision = serializeModel(buildVisionGraph(weights, config));
-    const text = serializeModel(buildTextGraph(weights, config));
-    return { graphSource: 'memory', config, open: (threads) => createSessions(vision, text, threads), sources };
-  };
-  if (options.graphCache === false) return inMemory({});
-  const cacheDir = options.graphCache ?? defaultCacheDir();
-  const checkpointSha256 = await rememberedSha256(options.weights, cacheDir);
-  const textWeightsSha256 = options.textWeights ? await rememberedSha256(textWeightsFile(options.textWeights), cacheDir) : null;
-  const key = graphKey({ checkpointSha256, textWeightsSha256, config });
-  const cached = findCachedGraphs(cacheDir, key);
-  let graphs = cached;
-  if (!graphs) {
-    try {
-      graphs = storeGraphs(cacheDir, key, weights, config, { key, checkpointSha256, textWeightsSha256, config });
-    } catch (err) {
-      // An unusable cache (read-only, full, not a folder) costs speed, never the load.
-      process.emitWarning(`graph cache ${cacheDir} is not usable (${(err as Error).message}); building the graphs in memory`, 'VbgeCacheWarning');
-      return inMemory({ checkpointSha256, textWeightsSha256 });
-    }
-  }
-  const entry = graphs;
-  return {
-    graphSource: cached ? 'cache' : 'built-and-cached',
-    config,
-    // A portable entry is optimised (weights prepacked for this CPU) by its first load.
-    open: (threads) => openCachedGraphs(cacheDir, key, entry, config, { threads }),
-    sources: { checkpointSha256, textWeightsSha256 },
-    reload: async () => {
-      if (entryVersion(cacheDir, key) === entry.version) discardCachedGraphs(cacheDir, key);
-      const again = await loadCheckpoint(options);
-      return { ...again, reload: undefined };
-    },
-  };
-}
-
-/** A folder written by `vbge export --onnx`. */
-function loadExported(dir: string): LoadedModel {
-  const manifest = readExportManifest(dir);
-  return {
-    graphSource: 'exported',
-    config: manifest.config,
-    open: (threads) => createSessions(join(dir, manifest.graphs.vision.file), join(dir, manifest.graphs.text.file), threads),
-    tokenizerDir: join(dir, manifest.tokenizer.dir),
-    sources: { provenance: manifest.provenance },
-  };
-}
-
 /** Inputs per window of `encodeSettled`: bounds the pixels and image tokens held at once. */
 const WINDOW_INPUTS = 64;
 /** Largest window unless one batch is larger: about 150 MB of pixels and image tokens (base). */
@@ -367,15 +270,4 @@ const MAX_WINDOW_INPUTS = 256;
 function checkCount(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got ${value}`);
   if (value > max) throw new ConfigError(`${name} is ${value}, the limit is ${max}`);
-}
-
-/** Both sessions, or neither: a failure releases what was created. */
-async function createSessions(visionModel: Uint8Array | string, textModel: Uint8Array | string, threads: number): Promise<Sessions> {
-  const vision = await createSession(visionModel, { threads });
-  try {
-    return { vision, text: await createSession(textModel, { threads }) };
-  } catch (err) {
-    await vision.release();
-    throw err;
-  }
 }

@@ -4,7 +4,7 @@ export { CheckpointError, ConfigError, InputError, LimitError, VbgeError } from 
 export { LIMITS } from './limits.js';
 export { type Provenance, provenanceId } from './runtime/provenance.js';
 export { verifyEncoder, type VerifyReport } from './verify.js';
-export { exportOnnx, type ExportManifest } from './runtime/export.js';
+export { exportOnnx, type ExportManifest } from './load/export.js';
 export { Index, type IndexOpenOptions, type AddOptions } from './index/index.js';
 export type { IndexItem, Query, SearchOptions, SearchHit, IndexStats, Reject, Metadata } from './index/types.js';
 export { resolvePublishedModel, PUBLISHED, type PublishedModel } from './hub/published.js';

@@ -28,6 +28,27 @@ export interface TextModelConfig {
   readonly eos_token_id?: number;
 }
 
+/** The files of an HF text-model folder, by role: the one place their names are written. */
+export const HF_TEXT_FILES = {
+  config: 'config.json',
+  tokenizerJson: 'tokenizer.json',
+  tokenizerConfig: 'tokenizer_config.json',
+  specialTokensMap: 'special_tokens_map.json',
+  /** The slow BertTokenizer's vocabulary. */
+  vocabTxt: 'vocab.txt',
+  /** The slow XLMRobertaTokenizer's SentencePiece model. */
+  sentencepieceModel: 'sentencepiece.bpe.model',
+} as const;
+
+/** What our tokenizer reads, in fingerprint order (config.json only for its model_type). */
+export const TOKENIZER_FILES = [HF_TEXT_FILES.tokenizerJson, HF_TEXT_FILES.tokenizerConfig, HF_TEXT_FILES.specialTokensMap] as const;
+
+/** Config and tokenizer files of a text model, as fetched from the hub; plus the slow tokenizer's own file when known. */
+export function textModelFiles(slowTokenizer?: 'bert' | 'xlm-roberta'): string[] {
+  const slow = slowTokenizer === 'bert' ? [HF_TEXT_FILES.vocabTxt] : slowTokenizer === 'xlm-roberta' ? [HF_TEXT_FILES.sentencepieceModel] : [];
+  return [HF_TEXT_FILES.config, ...TOKENIZER_FILES, ...slow];
+}
+
 export interface HfTokenizerFiles {
   readonly tokenizerJson?: string;
   readonly tokenizerConfig?: string;
@@ -131,15 +152,15 @@ export function readHfTextFolder(dir: string): HfTextFolder {
     const p = join(dir, name);
     return existsSync(p) && statSync(p).isFile() ? p : undefined;
   };
-  const configPath = join(dir, 'config.json');
-  if (!file('config.json')) throw new CheckpointError(dir, 'text model folder has no config.json');
+  const configPath = join(dir, HF_TEXT_FILES.config);
+  if (!file(HF_TEXT_FILES.config)) throw new CheckpointError(dir, `text model folder has no ${HF_TEXT_FILES.config}`);
   const config = readTextModelConfig(configPath);
   const tokenizer: HfTokenizerFiles = {
-    ...optional('tokenizerJson', file('tokenizer.json')),
-    ...optional('tokenizerConfig', file('tokenizer_config.json')),
-    ...optional('specialTokensMap', file('special_tokens_map.json')),
-    ...optional('vocabTxt', file('vocab.txt')),
-    ...optional('sentencepieceModel', file('sentencepiece.bpe.model')),
+    ...optional('tokenizerJson', file(HF_TEXT_FILES.tokenizerJson)),
+    ...optional('tokenizerConfig', file(HF_TEXT_FILES.tokenizerConfig)),
+    ...optional('specialTokensMap', file(HF_TEXT_FILES.specialTokensMap)),
+    ...optional('vocabTxt', file(HF_TEXT_FILES.vocabTxt)),
+    ...optional('sentencepieceModel', file(HF_TEXT_FILES.sentencepieceModel)),
   };
   const weights = file('model.safetensors') ?? file('pytorch_model.bin');
   return { dir, configPath, config, tokenizer, ...(weights ? { weights } : {}) };

@@ -2,8 +2,7 @@
  * Opening weights files by content (not extension), loading Visualized BGE checkpoints, and
  * checking that a checkpoint really is one.
  */
-import { closeSync, createReadStream, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { closeSync, statSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
 import { openRegularFile, readExact } from './file-io.js';
 import { mapHfTextWeights, readHfTextFolder } from './hf-folder.js';
@@ -11,6 +10,7 @@ import { looksLikeSafetensors, MAX_SAFETENSORS_HEADER_BYTES, openSafetensors } f
 import type { StoredTensor } from './tensor.js';
 import { openTorchZip } from './torch-zip.js';
 import { WeightMap } from './weight-map.js';
+import { sha256OfFile } from '../util/file-hash.js';
 
 export type CheckpointFormat = 'torch-zip' | 'safetensors';
 
@@ -171,13 +171,11 @@ function replaceTextTower(w: WeightMap, textWeights: string): WeightMap {
 /** The SHA-256 of a file as lowercase hex, streamed (for provenance of large checkpoints). */
 export async function sha256File(path: string): Promise<string> {
   openRegularFileCheck(path);
-  const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
+    return await sha256OfFile(path);
   } catch (err) {
     throw new CheckpointError(path, `cannot read (${(err as Error).message})`, { cause: err });
   }
-  return hash.digest('hex');
 }
 
 function openRegularFileCheck(path: string): void {

@@ -1,7 +1,7 @@
 /** `vbge export --onnx DIR`: graphs, tokenizer and manifest for other ONNX runtimes. */
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { exportOnnx } from '../runtime/export.js';
+import { exportOnnx } from '../load/export.js';
 import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
 
 export function registerExport(program: Command): void {

@@ -1,4 +1,5 @@
 /** The model options every command shares: --model, or --weights with --text-model. */
+import { textModelFiles } from '../checkpoint/hf-folder.js';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -93,7 +94,7 @@ export async function resolveTextModel(value: string): Promise<string> {
 /** A text model named by hub repo id: its config and tokenizer files (never its weights). */
 async function fetchTextModel(repo: string): Promise<string> {
   const known = Object.values(PUBLISHED).find((p) => p.textRepo === repo);
-  const [first, ...rest] = (known?.textFiles ?? ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) as [string, ...string[]];
+  const [first, ...rest] = (known?.textFiles ?? textModelFiles()) as [string, ...string[]];
   const o = hubOptionsFromEnv();
   const config = await fetchFile(repo, first, o);
   // The other files at the commit the config came from: one consistent snapshot.

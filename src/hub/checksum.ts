@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { hashFileInto } from '../util/file-hash.js';
 
 /**
  * What the hub's ETag lets us check. LFS files are named by the sha256 of their content
@@ -33,13 +33,6 @@ export class ContentHasher {
   digest(): string | undefined {
     return this.hash?.digest('hex');
   }
-}
-
-/** Feeds a file's bytes (or its first `limit` bytes) into a hasher. */
-export async function hashFileInto(path: string, hasher: ContentHasher, limit?: number): Promise<void> {
-  if (limit === 0) return;
-  const stream = createReadStream(path, limit === undefined ? {} : { end: limit - 1 });
-  for await (const chunk of stream) hasher.update(chunk as Buffer);
 }
 
 /** True when the file at `path` has `size` bytes whose checksum is `etag` (size only for other ETags). */

@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { textModelFiles } from '../checkpoint/hf-folder.js';
 import { RepoCache } from './cache.js';
 import { fetchFile, findVerified, type FetchedFile } from './download.js';
 import { HubOfflineError } from './errors.js';
@@ -22,13 +23,13 @@ export const PUBLISHED: Record<PublishedModel, PublishedFiles> = {
     repo: 'BAAI/bge-visualized',
     weights: 'Visualized_base_en_v1.5.pth',
     textRepo: 'BAAI/bge-base-en-v1.5',
-    textFiles: ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'],
+    textFiles: textModelFiles('bert'),
   },
   m3: {
     repo: 'BAAI/bge-visualized',
     weights: 'Visualized_m3.pth',
     textRepo: 'BAAI/bge-m3',
-    textFiles: ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'sentencepiece.bpe.model'],
+    textFiles: textModelFiles('xlm-roberta'),
   },
 };
 

@@ -1,10 +1,9 @@
 /**
  * The full model configuration, resolved from the checkpoint, the text model's config.json and
- * (for checkpoints other than the two published ones) an EVA02-CLIP config JSON.
+ * (for checkpoints other than the two published ones) an EVA02-CLIP config JSON. Pure: the files
+ * are read by the load layer (src/load/model-files.ts).
  */
-import { readFileSync } from 'node:fs';
-import { type HfTextFolder, type TextModelConfig, readHfTextFolder } from '../checkpoint/hf-folder.js';
-import { loadVisualizedWeights } from '../checkpoint/load.js';
+import type { TextModelConfig } from '../checkpoint/hf-folder.js';
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import type { BertConfig } from './bert-config.js';
@@ -41,20 +40,18 @@ function countBlocks(w: WeightMap): number {
   return n;
 }
 
+/** An EVA02-CLIP config JSON as parsed, and the file it came from (for messages). */
+export interface VisionConfigJson {
+  readonly json: unknown;
+  readonly source: string;
+}
+
 /**
- * The vision config: from `visionConfigPath` when given, else recognised from the checkpoint's
+ * The vision config: from the given EVA02-CLIP config JSON, else recognised from the checkpoint's
  * shapes as one of the two published towers (B/16 of the base model, L/14 of m3).
  */
-export function resolveVisionConfig(w: WeightMap, visionConfigPath?: string): EvaVisionConfig {
-  if (visionConfigPath) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(visionConfigPath, 'utf8'));
-    } catch (err) {
-      throw new ConfigError(`${visionConfigPath}: cannot read the vision config (${(err as Error).message})`, { cause: err });
-    }
-    return visionConfigFromJson(json, visionConfigPath);
-  }
+export function resolveVisionConfig(w: WeightMap, vision?: VisionConfigJson): EvaVisionConfig {
+  if (vision) return visionConfigFromJson(vision.json, vision.source);
   const proj = w.shape('model_visual.visual.patch_embed.proj.weight');
   const blocks = countBlocks(w);
   for (const known of [EVA02_CLIP_B_16, EVA02_CLIP_L_14]) {
@@ -77,32 +74,11 @@ function countTextLayers(w: WeightMap): number {
  * weights are read): a config that does not describe these weights is an error, never a
  * silently different model.
  */
-/** The files of a Visualized BGE model, as the user names them. */
-export interface ModelFileOptions {
-  readonly weights: string;
-  readonly textModel: string;
-  readonly visionConfig?: string;
-  readonly textWeights?: string;
-}
-
-export interface ModelSource {
-  readonly weights: WeightMap;
-  readonly textFolder: HfTextFolder;
-  readonly config: VisualizedBgeConfig;
-}
-
-/** Opens the checkpoint (lazily), the text model folder and the configuration, checked against each other. */
-export function openModelSource(files: ModelFileOptions): ModelSource {
-  const weights = loadVisualizedWeights(files.weights, { textWeights: files.textWeights });
-  const textFolder = readHfTextFolder(files.textModel);
-  return { weights, textFolder, config: resolveModelConfig(weights, textFolder.config, files.visionConfig) };
-}
-
-export function resolveModelConfig(w: WeightMap, text: TextModelConfig, visionConfigPath?: string): VisualizedBgeConfig {
-  const config = { vision: resolveVisionConfig(w, visionConfigPath), text: bertConfigFromHf(text) };
+export function resolveModelConfig(w: WeightMap, text: TextModelConfig, vision?: VisionConfigJson): VisualizedBgeConfig {
+  const config = { vision: resolveVisionConfig(w, vision), text: bertConfigFromHf(text) };
   const blocks = countBlocks(w);
   if (blocks !== config.vision.layers)
-    throw new CheckpointError(w.source, `the checkpoint has ${blocks} vision blocks but the vision config says ${config.vision.layers}${visionConfigPath ? ` (${visionConfigPath})` : ''}`);
+    throw new CheckpointError(w.source, `the checkpoint has ${blocks} vision blocks but the vision config says ${config.vision.layers}${vision ? ` (${vision.source})` : ''}`);
   const layers = countTextLayers(w);
   if (layers !== config.text.numLayers)
     throw new CheckpointError(w.source, `the checkpoint has ${layers} text layers but the text model's config.json says ${config.text.numLayers}`);

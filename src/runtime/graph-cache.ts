@@ -34,16 +34,14 @@ import {
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Ort from 'onnxruntime-node';
-import { sha256File } from '../checkpoint/load.js';
-import type { WeightMap } from '../checkpoint/weight-map.js';
-import { numPatches } from '../model/eva-config.js';
-import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph } from '../model/visualized-bge.js';
-import { serializeModel } from '../onnx/serialize.js';
+import { makeDirs } from '../util/fs.js';
+import { sha256OfFile } from '../util/file-hash.js';
 import { cpuInstructionSet } from './cpu.js';
+import { GRAPH_NAMES as GRAPHS, type GraphName, type ProbeFeeds, outputHash } from './probe-feeds.js';
 import { GRAPH_BUILDER_VERSION } from './provenance.js';
 import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION, type SessionSettings, ort, sessionOptions } from './session.js';
-import { makeDirs } from '../util/fs.js';
 
 export interface GraphFiles {
   readonly vision: string;
@@ -54,8 +52,7 @@ export interface GraphFiles {
   readonly version: string;
 }
 
-const GRAPHS = ['vision', 'text'] as const;
-export type GraphName = (typeof GRAPHS)[number];
+export type { GraphName, ProbeFeeds };
 
 /** `VBGE_CACHE_DIR`, else `$XDG_CACHE_HOME/visualized-bge`, else `~/.cache/visualized-bge`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -77,7 +74,7 @@ export async function rememberedSha256(path: string, cacheDir: string): Promise<
   } catch {
     // not remembered yet
   }
-  const sha256 = await sha256File(real);
+  const sha256 = await sha256OfFile(real);
   try {
     makeDirs(join(cacheDir, 'sha256'));
     writeAtomically(record, JSON.stringify({ path: real, size: st.size, mtimeMs: st.mtimeMs, sha256 }));
@@ -90,7 +87,8 @@ export async function rememberedSha256(path: string, cacheDir: string): Promise<
 export interface GraphKeyParts {
   readonly checkpointSha256: string;
   readonly textWeightsSha256: string | null;
-  readonly config: VisualizedBgeConfig;
+  /** The model configuration the graphs are built from. */
+  readonly config: object;
 }
 
 /** Everything that decides an entry's bytes: the model, the builder, and (for stage 2) ORT and the CPU. */
@@ -179,35 +177,21 @@ function recordSizes(dir: string, files: readonly string[]): void {
 }
 
 /**
- * Writes both graphs into `dir` (created), weights as external data next to each model, and
- * `manifest` as manifest.json.
+ * Writes an entry's stage-1 files into a folder (created): `vision.onnx`, `text.onnx` and their
+ * `.onnx.data`, and `manifest.json`. The load layer builds them; the cache only stores them.
  */
-export function writeGraphs(dir: string, weights: WeightMap, config: VisualizedBgeConfig, manifest: object): void {
-  makeDirs(dir);
-  for (const [name, build] of [
-    ['vision', buildVisionGraph],
-    ['text', buildTextGraph],
-  ] as const) {
-    const model = serializeModel(build(weights, config), {
-      externalThresholdBytes: 1024,
-      externalData: { location: `${name}.onnx.data`, path: join(dir, `${name}.onnx.data`) },
-      metadata: { builder: GRAPH_BUILDER_VERSION },
-    });
-    writeFileSync(join(dir, `${name}.onnx`), model);
-  }
-  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-}
+export type GraphWriter = (dir: string) => void;
 
 /**
  * Stage 1: builds into a private folder, records the file sizes, flushes everything to disk,
  * then renames the folder into place; a concurrent writer's complete copy wins ties.
  */
-export function storeGraphs(cacheDir: string, key: string, weights: WeightMap, config: VisualizedBgeConfig, manifest: object): GraphFiles {
+export function storeGraphs(cacheDir: string, key: string, write: GraphWriter): GraphFiles {
   const finalDir = entryDir(cacheDir, key);
   const tmpDir = join(cacheDir, 'graphs', `.tmp-${key}-${randomBytes(6).toString('hex')}`);
   sweepStale(join(cacheDir, 'graphs'), '.tmp-');
   try {
-    writeGraphs(tmpDir, weights, config, manifest);
+    write(tmpDir);
     recordSizes(tmpDir, GRAPHS.flatMap(portableFiles));
     if (existsSync(finalDir) && !findCachedGraphs(cacheDir, key)) rmSync(finalDir, { recursive: true, force: true });
     try {
@@ -222,48 +206,6 @@ export function storeGraphs(cacheDir: string, key: string, weights: WeightMap, c
 }
 
 
-/** Small fixed inputs that exercise every node of each graph (batch 2). */
-function probeFeeds(config: VisualizedBgeConfig): Record<GraphName, Record<string, { type: 'float32' | 'int64'; dims: number[]; data: number[] }>> {
-  const pixels = Array.from({ length: 2 * 3 * 224 * 224 }, (_, i) => Math.sin(i * 0.37));
-  const n = numPatches(config.vision);
-  const w = config.text.hiddenSize;
-  const t = 3;
-  return {
-    vision: { pixel_values: { type: 'float32', dims: [2, 3, 224, 224], data: pixels } },
-    text: {
-      input_ids: { type: 'int64', dims: [2, t], data: [0, 1, 2, 0, 2, 1] },
-      position_ids: { type: 'int64', dims: [2, t], data: [0, n + 1, n + 2, 0, n + 1, n + 2] },
-      attention_mask: { type: 'int64', dims: [2, n + t], data: new Array<number>(2 * (n + t)).fill(1) },
-      image_tokens: { type: 'float32', dims: [2, n, w], data: Array.from({ length: 2 * n * w }, (_, i) => Math.cos(i * 0.11)) },
-    },
-  };
-}
-
-type ProbeFeeds = ReturnType<typeof probeFeeds>;
-
-function toOrtFeeds(feeds: ProbeFeeds[GraphName]): Record<string, Ort.Tensor> {
-  return Object.fromEntries(
-    Object.entries(feeds).map(([name, f]) => [
-      name,
-      f.type === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(f.data, (v) => BigInt(v)), f.dims) : new ort.Tensor('float32', Float32Array.from(f.data), f.dims),
-    ]),
-  );
-}
-
-async function outputHash(session: Ort.InferenceSession, feeds: ProbeFeeds[GraphName]): Promise<string> {
-  const out = await session.run(toOrtFeeds(feeds));
-  const h = createHash('sha256');
-  for (const name of session.outputNames) {
-    const data = out[name]!.data as Float32Array;
-    h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
-  return h.digest('hex');
-}
-
-/**
- * Loads the optimised graphs in a separate process and returns their outputs' hashes: a bad
- * prepacked file (ORT 1.30 crashes on the L/14 vision tower's) must not take this process down.
- */
 /** Signals that mean the check process crashed (a bad file), not that it was stopped from outside. */
 const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGFPE']);
 
@@ -271,9 +213,23 @@ type ProbeResult =
   | { readonly hashes: Partial<Record<GraphName, string>> }
   | { readonly failure: string; readonly crashed: boolean };
 
+/**
+ * The check process (graph-probe.ts): the compiled module, or from sources (vitest, tsx) the
+ * TypeScript one through tsx's loader.
+ */
+function probeCommand(): string[] {
+  if (!import.meta.url.endsWith('.ts')) return [fileURLToPath(new URL('./graph-probe.js', import.meta.url))];
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return ['--import', tsx, fileURLToPath(new URL('./graph-probe.ts', import.meta.url))];
+}
+
+/**
+ * Loads the optimised graphs in a separate process and returns their outputs' hashes: a bad
+ * prepacked file (ORT 1.30 crashes on the L/14 vision tower's) must not take this process down.
+ */
 function probeInChild(dir: string, settings: SessionSettings, feeds: Partial<ProbeFeeds>): Promise<ProbeResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ['-e', PROBE_SCRIPT, createRequire(import.meta.url).resolve('onnxruntime-node'), dir, JSON.stringify(sessionOptions(settings))], {
+    const child = spawn(process.execPath, [...probeCommand(), dir, JSON.stringify(sessionOptions(settings))], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -304,27 +260,6 @@ function probeInChild(dir: string, settings: SessionSettings, feeds: Partial<Pro
   });
 }
 
-/** Loads each given graph's optimised file, runs the probe feeds (JSON on stdin) and prints output hashes. */
-const PROBE_SCRIPT = `
-  const ort = require(process.argv[1]);
-  const { createHash } = require('node:crypto');
-  const [dir, optionsJson] = process.argv.slice(2);
-  const feedsJson = require('node:fs').readFileSync(0, 'utf8');
-  (async () => {
-    const result = {};
-    for (const [graph, feeds] of Object.entries(JSON.parse(feedsJson))) {
-      const session = await ort.InferenceSession.create(dir + '/' + graph + '.opt.onnx', JSON.parse(optionsJson));
-      const tensors = {};
-      for (const [name, f] of Object.entries(feeds))
-        tensors[name] = new ort.Tensor(f.type, f.type === 'int64' ? BigInt64Array.from(f.data, BigInt) : Float32Array.from(f.data), f.dims);
-      const out = await session.run(tensors);
-      const h = createHash('sha256');
-      for (const name of session.outputNames) { const d = out[name].data; h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)); }
-      result[graph] = h.digest('hex');
-    }
-    process.stdout.write(JSON.stringify(result));
-  })().catch((e) => { process.stderr.write(String(e)); process.exit(3); });`;
-
 /**
  * Opens the sessions of a cache entry, taking each graph still in stage 1 to stage 2 on the way:
  * as ORT initialises its session it writes the optimised graph with prepacked weights; the file
@@ -336,7 +271,7 @@ export async function openCachedGraphs(
   cacheDir: string,
   key: string,
   files: GraphFiles,
-  config: VisualizedBgeConfig,
+  probeFeeds: () => ProbeFeeds,
   settings: SessionSettings,
 ): Promise<Record<GraphName, Ort.InferenceSession>> {
   const dir = entryDir(cacheDir, key);
@@ -364,7 +299,7 @@ export async function openCachedGraphs(
         optimizedModelFilePath: join(work, `${g}.opt.onnx`),
       });
       try {
-        feeds ??= probeFeeds(config);
+        feeds ??= probeFeeds();
         await promoteIfFaithful(dir, work, g, sessions[g]!, feeds, settings);
       } catch {
         // The portable graph still works; the next load tries again.

@@ -2,7 +2,7 @@
  * What an embedding depends on. Two vectors are comparable bit for bit only when their
  * provenance records are equal; stores keep the record's id beside every vector.
  */
-import { createHash } from 'node:crypto';
+import { canonicalSha256 } from '../util/canonical-json.js';
 import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION } from './session.js';
 
@@ -38,16 +38,8 @@ export function runtimeProvenance(): Pick<Provenance, 'library' | 'graphBuilder'
   };
 }
 
-/** sha256 of a configuration object's canonical JSON (keys sorted at every level). */
-export function canonicalSha256(value: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]))
-      : Array.isArray(v)
-        ? v.map(canonical)
-        : v;
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
-}
+/** sha256 of a configuration object's canonical JSON: the one canonical form, shared with the index. */
+export { canonicalSha256 };
 
 /** A short stable id of a provenance record (sha256 of its canonical JSON, 16 hex digits). */
 export function provenanceId(p: Provenance): string {

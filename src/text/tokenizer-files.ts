@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HF_TEXT_FILES, TOKENIZER_FILES } from '../checkpoint/hf-folder.js';
 import { CheckpointError } from '../errors.js';
 import type { BertOptions } from './bert-wordpiece.js';
 import { checkPipelineSettings } from './pipeline-settings.js';
@@ -41,27 +42,26 @@ export interface XlmRobertaDescription extends CommonDescription {
 
 export type TokenizerDescription = BertDescription | XlmRobertaDescription;
 
-/** Files hashed into the fingerprint, in this order (absent optional files are skipped). */
-const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
 
 type Json = Record<string, unknown>;
 
 export async function readTokenizerDescription(dir: string): Promise<TokenizerDescription> {
-  const tokenizerPath = join(dir, 'tokenizer.json');
+  // The fingerprint hashes these files in this order (absent optional files are skipped).
+  const tokenizerPath = join(dir, HF_TEXT_FILES.tokenizerJson);
   const bytes = new Map<string, Buffer>();
   for (const name of TOKENIZER_FILES) {
     const data = await readOptional(join(dir, name));
     if (data !== undefined) bytes.set(name, data);
   }
-  const tokenizerBytes = bytes.get('tokenizer.json');
+  const tokenizerBytes = bytes.get(HF_TEXT_FILES.tokenizerJson);
   if (tokenizerBytes === undefined) throw new CheckpointError(tokenizerPath, 'tokenizer.json not found');
 
   const tokenizer = parseObject(tokenizerBytes, tokenizerPath);
-  const configPath = join(dir, 'tokenizer_config.json');
-  const mapPath = join(dir, 'special_tokens_map.json');
-  const modelConfigPath = join(dir, 'config.json');
-  const tokenizerConfig = optionalObject(bytes.get('tokenizer_config.json'), configPath);
-  const specialMap = optionalObject(bytes.get('special_tokens_map.json'), mapPath);
+  const configPath = join(dir, HF_TEXT_FILES.tokenizerConfig);
+  const mapPath = join(dir, HF_TEXT_FILES.specialTokensMap);
+  const modelConfigPath = join(dir, HF_TEXT_FILES.config);
+  const tokenizerConfig = optionalObject(bytes.get(HF_TEXT_FILES.tokenizerConfig), configPath);
+  const specialMap = optionalObject(bytes.get(HF_TEXT_FILES.specialTokensMap), mapPath);
   const modelConfig = optionalObject(await readOptional(modelConfigPath), modelConfigPath);
 
   const fail = (msg: string): never => {

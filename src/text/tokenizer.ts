@@ -3,6 +3,7 @@
  * BERT WordPiece for bge-base, SentencePiece unigram with the fairseq id layout for bge-m3.
  * No padding here; the length policy (error or truncation) is the caller's choice per call.
  */
+import { HF_TEXT_FILES } from '../checkpoint/hf-folder.js';
 import { join } from 'node:path';
 import { CheckpointError, ConfigError, InputError, LimitError } from '../errors.js';
 import { BertWordPiece, lowerEachChar } from './bert-wordpiece.js';
@@ -90,7 +91,7 @@ export class TextTokenizer {
 
   /** Reads tokenizer.json (+ tokenizer_config.json, special_tokens_map.json, config.json) from an HF folder. */
   static async fromDir(dir: string): Promise<TextTokenizer> {
-    return new TextTokenizer(await readTokenizerDescription(dir), join(dir, 'tokenizer.json'));
+    return new TextTokenizer(await readTokenizerDescription(dir), join(dir, HF_TEXT_FILES.tokenizerJson));
   }
 
   /** Token ids with CLS first and SEP last, no padding. */

@@ -2,12 +2,11 @@
 import { mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { Encoder, type EncodeInput } from '../../src/encoder.js';
 import { modelArgs, runCli } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
-import { fixtureModelFiles, loadFixtureModel } from '../helpers/tiny-model.js';
-import { graphKey, rememberedSha256, storeGraphs } from '../../src/runtime/graph-cache.js';
+import { fixtureModelFiles } from '../helpers/tiny-model.js';
 
 const files = fixtureModelFiles('tiny-xlmr');
 const inputs: EncodeInput[] = [
@@ -63,22 +62,58 @@ describe('graph cache', () => {
     expect((await embedWith({ ...files, graphCache: cache })).source).toBe('cache');
   });
 
-  test('a graph whose optimised file failed its check stays portable; the other is optimised', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'vbge-cache-'));
-    const model = loadFixtureModel('tiny-xlmr');
-    const checkpointSha256 = await rememberedSha256(files.weights, cache);
-    const key = graphKey({ checkpointSha256, textWeightsSha256: null, config: model.config });
-    storeGraphs(cache, key, model.weights, model.config, {});
-    // What openCachedGraphs writes when the child process cannot reproduce a graph's outputs.
-    writeFileSync(join(cache, 'graphs', key, 'vision.portable-only.txt'), 'test\n');
-    const reference = await embedWith({ ...files, graphCache: false });
-    for (let load = 0; load < 2; load++) {
-      const got = await embedWith({ ...files, graphCache: cache });
-      expect(got.source).toBe('cache');
-      expect(got.out.equals(reference.out)).toBe(true);
+  /** The entry's recorded files, and what each graph's portable-only note says (if any). */
+  function entryState(cache: string): { files: string[]; portableOnly: Record<string, string> } {
+    const entry = join(cache, 'graphs', readdirSync(join(cache, 'graphs'))[0]!);
+    const sizes = JSON.parse(readFileSync(join(entry, 'sizes.json'), 'utf8')) as Record<string, number>;
+    const portableOnly = Object.fromEntries(
+      readdirSync(entry)
+        .filter((f) => f.endsWith('.portable-only.txt'))
+        .map((f) => [f.split('.')[0]!, readFileSync(join(entry, f), 'utf8')]),
+    );
+    return { files: Object.keys(sizes).sort(), portableOnly };
+  }
+
+  /** Loads with the check process made to fail for real (see src/runtime/graph-probe.ts). */
+  async function embedWithProbeFault(fault: string, cache: string): Promise<{ out: Buffer; source: string }> {
+    vi.stubEnv('VBGE_TEST_PROBE_FAULT', fault);
+    try {
+      return await embedWith({ ...files, graphCache: cache });
+    } finally {
+      vi.unstubAllEnvs();
     }
-    const sizes = JSON.parse(readFileSync(join(cache, 'graphs', key, 'sizes.json'), 'utf8')) as Record<string, number>;
-    expect(Object.keys(sizes).sort()).toEqual(['text.opt.onnx', 'text.opt.onnx.data', 'vision.onnx', 'vision.onnx.data']);
+  }
+
+  test.each([
+    ['vision:crash', 'vision', /did not pass its check: the check process was killed by SIGSEGV/],
+    ['text:mismatch', 'text', /did not pass its check: its outputs differ \(sha256 [0-9a-f]{64} instead of [0-9a-f]{64}\)/],
+  ])('%s: the graph whose optimised file fails its check stays portable for good; the other is optimised; same bits', async (fault, graph, why) => {
+    const cache = mkdtempSync(join(tmpdir(), 'vbge-cache-'));
+    const reference = await embedWith({ ...files, graphCache: false });
+    const first = await embedWithProbeFault(fault, cache);
+    expect(first.out.equals(reference.out)).toBe(true);
+    const other = graph === 'vision' ? 'text' : 'vision';
+    const expected = [`${graph}.onnx`, `${graph}.onnx.data`, `${other}.opt.onnx`, `${other}.opt.onnx.data`].sort();
+    const state = entryState(cache);
+    expect(state.files).toEqual(expected);
+    expect(Object.keys(state.portableOnly)).toEqual([graph]);
+    expect(state.portableOnly[graph]).toMatch(why);
+    // Decided for good: a later load, with nothing failing, does not try the optimised file again.
+    const later = await embedWith({ ...files, graphCache: cache });
+    expect(later.source).toBe('cache');
+    expect(later.out.equals(reference.out)).toBe(true);
+    expect(entryState(cache).files).toEqual(expected);
+  });
+
+  test.each(['vision:error', 'vision:killed'])('%s: a check that failed for reasons outside the file leaves the graph pending; the next load optimises it', async (fault) => {
+    const cache = mkdtempSync(join(tmpdir(), 'vbge-cache-'));
+    const reference = await embedWith({ ...files, graphCache: false });
+    const first = await embedWithProbeFault(fault, cache);
+    expect(first.out.equals(reference.out)).toBe(true);
+    expect(entryState(cache)).toEqual({ files: ['text.opt.onnx', 'text.opt.onnx.data', 'vision.onnx', 'vision.onnx.data'], portableOnly: {} });
+    const later = await embedWith({ ...files, graphCache: cache });
+    expect(later.out.equals(reference.out)).toBe(true);
+    expect(entryState(cache)).toEqual({ files: ['text.opt.onnx', 'text.opt.onnx.data', 'vision.opt.onnx', 'vision.opt.onnx.data'], portableOnly: {} });
   });
 
   test('six processes on a cold cache at once all succeed with identical output', async () => {

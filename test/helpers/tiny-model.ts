@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WeightMap } from '../../src/checkpoint/weight-map.js';
-import { openModelSource } from '../../src/model/config.js';
+import { openModelSource } from '../../src/load/model-files.js';
 import type { VisualizedBgeConfig } from '../../src/model/visualized-bge.js';
 import { type CasesFile, type FixtureSet, fixtureDir, fixturePath, loadCases } from './fixtures.js';
 

@@ -5,17 +5,16 @@
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { sha256File, textWeightsFile } from '../checkpoint/load.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { CLIP_MEAN, CLIP_STD, PREPROCESS_VERSION } from '../image/preprocess.js';
-import { openModelSource } from '../model/config.js';
-import { EVA02_CLIP_B_16, EVA02_CLIP_L_14 } from '../model/eva-config.js';
 import { type VisualizedBgeConfig, embeddingDim, imageTokenCount, textTokenLimit } from '../model/visualized-bge.js';
+import type { Provenance } from '../runtime/provenance.js';
+import { GRAPH_OPTIMIZATION_LEVEL } from '../runtime/session.js';
 import { TextTokenizer } from '../text/tokenizer.js';
-import { writeGraphs } from './graph-cache.js';
-import { type Provenance, canonicalSha256, runtimeProvenance } from './provenance.js';
-import { createHash } from 'node:crypto';
 import { makeDirs } from '../util/fs.js';
+import { writeGraphs } from './graph-files.js';
+import { type ModelFileOptions, openModelSource } from './model-files.js';
+import { modelProvenance } from './provenance.js';
 
 export const EXPORT_FORMAT = 'visualized-bge-onnx/1';
 
@@ -40,33 +39,42 @@ export interface ExportManifest {
   provenance: Provenance;
 }
 
-export function describeVisionConfig(config: VisualizedBgeConfig, visionConfigPath?: string): string {
-  if (visionConfigPath) return `sha256:${createHash('sha256').update(readFileSync(visionConfigPath)).digest('hex')}`;
-  if (config.vision === EVA02_CLIP_B_16) return 'builtin:EVA02-CLIP-B-16';
-  if (config.vision === EVA02_CLIP_L_14) return 'builtin:EVA02-CLIP-L-14';
-  return 'inferred';
-}
-
+/**
+ * Reads and checks an exported folder's manifest.json: every field the loader uses is checked
+ * for its type, so a damaged or foreign manifest is a CheckpointError naming the field, never a
+ * TypeError later.
+ */
 export function readExportManifest(dir: string): ExportManifest {
   const path = join(dir, 'manifest.json');
-  let manifest: ExportManifest;
+  let manifest: unknown;
   try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as ExportManifest;
+    manifest = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new CheckpointError(path, `not an exported Visualized BGE model (${(err as Error).message})`, { cause: err });
   }
-  if (manifest.format !== EXPORT_FORMAT) throw new CheckpointError(path, `format is "${String(manifest.format)}", expected "${EXPORT_FORMAT}"`);
-  for (const f of [manifest.graphs.vision.file, manifest.graphs.vision.data, manifest.graphs.text.file, manifest.graphs.text.data])
-    if (!existsSync(join(dir, f))) throw new CheckpointError(join(dir, f), 'missing from the exported model');
-  return manifest;
+  const at = (keys: string[]): unknown => keys.reduce<unknown>((v, k) => (isObject(v) ? v[k] : undefined), manifest);
+  const need = (keys: string[], kind: 'string' | 'object'): void => {
+    const value = at(keys);
+    if (kind === 'string' ? typeof value !== 'string' || value === '' : !isObject(value))
+      throw new CheckpointError(path, `"${keys.join('.')}" must be ${kind === 'string' ? 'a file name' : 'an object'}; the manifest is damaged or not ours`);
+  };
+  if (!isObject(manifest)) throw new CheckpointError(path, 'not a JSON object; expected an exported Visualized BGE model');
+  if (manifest['format'] !== EXPORT_FORMAT) throw new CheckpointError(path, `format is "${String(manifest['format'])}", expected "${EXPORT_FORMAT}"`);
+  for (const keys of [['config', 'vision'], ['config', 'text'], ['provenance']]) need(keys, 'object');
+  const files = [['graphs', 'vision', 'file'], ['graphs', 'vision', 'data'], ['graphs', 'text', 'file'], ['graphs', 'text', 'data'], ['tokenizer', 'dir']];
+  for (const keys of files) need(keys, 'string');
+  for (const keys of files) {
+    const file = join(dir, at(keys) as string);
+    if (!existsSync(file)) throw new CheckpointError(file, 'missing from the exported model');
+  }
+  return manifest as unknown as ExportManifest;
 }
 
-export interface ExportOptions {
-  weights: string;
-  textModel: string;
-  visionConfig?: string;
-  textWeights?: string;
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+export type ExportOptions = ModelFileOptions;
 
 export async function exportOnnx(options: ExportOptions, dir: string): Promise<ExportManifest> {
   if (existsSync(join(dir, 'manifest.json'))) throw new ConfigError(`${dir} already holds an exported model; choose an empty folder`);
@@ -77,16 +85,7 @@ export async function exportOnnx(options: ExportOptions, dir: string): Promise<E
   for (const f of tokenizerFiles) copyFileSync(f, join(dir, 'tokenizer', basename(f)));
   const n = imageTokenCount(config);
   const w = embeddingDim(config);
-  const provenance: Provenance = {
-    ...runtimeProvenance(),
-    checkpointSha256: await sha256File(options.weights),
-    textWeightsSha256: options.textWeights ? await sha256File(textWeightsFile(options.textWeights)) : null,
-    tokenizerSha256: tokenizer.fingerprint,
-    visionConfig: describeVisionConfig(config, options.visionConfig),
-    modelConfigSha256: canonicalSha256(config),
-    preprocessing: PREPROCESS_VERSION,
-    dim: w,
-  };
+  const provenance: Provenance = await modelProvenance(options, config, tokenizer.fingerprint);
   const manifest: ExportManifest = {
     format: EXPORT_FORMAT,
     config,
@@ -131,7 +130,7 @@ export async function exportOnnx(options: ExportOptions, dir: string): Promise<E
       std: CLIP_STD,
     },
     onnxruntime: {
-      graphOptimizationLevel: 'basic',
+      graphOptimizationLevel: GRAPH_OPTIMIZATION_LEVEL,
       note: 'bitwise reproducibility holds for one ONNX Runtime version, optimisation level and CPU dispatch path; other runtimes agree to ~1e-6',
     },
     provenance,

@@ -1,0 +1,139 @@
+/**
+ * The load strategy: where a model's two ONNX graphs come from — built in memory from the
+ * checkpoint, the converted-graph cache (built and stored on a miss), or a folder written by
+ * `vbge export --onnx` — and the ONNX Runtime sessions over them. The Encoder only runs them.
+ */
+import { join } from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { textWeightsFile } from '../checkpoint/load.js';
+import { ConfigError } from '../errors.js';
+import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph } from '../model/visualized-bge.js';
+import { serializeModel } from '../onnx/serialize.js';
+import {
+  defaultCacheDir,
+  discardCachedGraphs,
+  entryVersion,
+  findCachedGraphs,
+  graphKey,
+  openCachedGraphs,
+  rememberedSha256,
+  storeGraphs,
+} from '../runtime/graph-cache.js';
+import type { Provenance } from '../runtime/provenance.js';
+import { createSession } from '../runtime/session.js';
+import { readExportManifest } from './export.js';
+import { probeFeeds, writeGraphs } from './graph-files.js';
+import { type ModelFileOptions, openModelSource } from './model-files.js';
+import type { KnownChecksums } from './provenance.js';
+
+export type GraphSource = 'memory' | 'built-and-cached' | 'cache' | 'exported';
+
+export type Sessions = { vision: Ort.InferenceSession; text: Ort.InferenceSession };
+
+/** What provenance can take from the load instead of computing it again. */
+export interface ModelSources extends KnownChecksums {
+  /** The provenance recorded when an exported model was written. */
+  readonly provenance?: Provenance;
+}
+
+export interface LoadedModel {
+  readonly graphSource: GraphSource;
+  readonly config: VisualizedBgeConfig;
+  /** Creates the two ONNX Runtime sessions. */
+  readonly open: (threads: number) => Promise<Sessions>;
+  /** For cached graphs: the model again after an open failure (re-read, or rebuilt if unchanged). */
+  readonly reload?: () => Promise<LoadedModel>;
+  /** An exported folder's own tokenizer files. */
+  readonly tokenizerDir?: string;
+  readonly sources: ModelSources;
+}
+
+export interface LoadModelOptions extends Partial<ModelFileOptions> {
+  /** A folder written by `vbge export --onnx`, instead of `weights`. */
+  readonly onnx?: string;
+  /** Where converted graphs are cached (default: see `defaultCacheDir`); false builds them in memory every time. */
+  readonly graphCache?: string | false;
+}
+
+/** The model's graphs from the exported folder, the cache, or built in memory (sessions not yet open). */
+export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
+  return options.onnx !== undefined ? loadExported(options.onnx) : loadCheckpoint(options);
+}
+
+/**
+ * Opens the sessions. A cache entry that fails to open is read again: another process may have
+ * just changed it (then it is used as it is now); if it is unchanged it is damaged, and rebuilt once.
+ */
+export async function openSessions(model: LoadedModel, threads: number): Promise<{ model: LoadedModel; sessions: Sessions }> {
+  try {
+    return { model, sessions: await model.open(threads) };
+  } catch (err) {
+    if (!model.reload) throw err;
+    const again = await model.reload();
+    return { model: again, sessions: await again.open(threads) };
+  }
+}
+
+/** Graphs from the converted-graph cache, building and storing them on a miss. */
+async function loadCheckpoint(options: LoadModelOptions): Promise<LoadedModel> {
+  if (options.weights === undefined) throw new ConfigError('no model given: pass weights (a Visualized BGE .pth) or onnx (an exported folder)');
+  if (options.textModel === undefined) throw new ConfigError('weights needs textModel (the BGE text model folder with config.json and tokenizer files)');
+  const { weights, config } = openModelSource({ ...options, weights: options.weights, textModel: options.textModel });
+  const inMemory = (sources: ModelSources): LoadedModel => {
+    const vision = serializeModel(buildVisionGraph(weights, config));
+    const text = serializeModel(buildTextGraph(weights, config));
+    return { graphSource: 'memory', config, open: (threads) => createSessions(vision, text, threads), sources };
+  };
+  if (options.graphCache === false) return inMemory({});
+  const cacheDir = options.graphCache ?? defaultCacheDir();
+  const checkpointSha256 = await rememberedSha256(options.weights, cacheDir);
+  const textWeightsSha256 = options.textWeights ? await rememberedSha256(textWeightsFile(options.textWeights), cacheDir) : null;
+  const key = graphKey({ checkpointSha256, textWeightsSha256, config });
+  const cached = findCachedGraphs(cacheDir, key);
+  let graphs = cached;
+  if (!graphs) {
+    try {
+      graphs = storeGraphs(cacheDir, key, (dir) => writeGraphs(dir, weights, config, { key, checkpointSha256, textWeightsSha256, config }));
+    } catch (err) {
+      // An unusable cache (read-only, full, not a folder) costs speed, never the load.
+      process.emitWarning(`graph cache ${cacheDir} is not usable (${(err as Error).message}); building the graphs in memory`, 'VbgeCacheWarning');
+      return inMemory({ checkpointSha256, textWeightsSha256 });
+    }
+  }
+  const entry = graphs;
+  return {
+    graphSource: cached ? 'cache' : 'built-and-cached',
+    config,
+    // A portable entry is optimised (weights prepacked for this CPU) by its first load.
+    open: (threads) => openCachedGraphs(cacheDir, key, entry, () => probeFeeds(config), { threads }),
+    sources: { checkpointSha256, textWeightsSha256 },
+    reload: async () => {
+      if (entryVersion(cacheDir, key) === entry.version) discardCachedGraphs(cacheDir, key);
+      const again = await loadCheckpoint(options);
+      return { ...again, reload: undefined };
+    },
+  };
+}
+
+/** A folder written by `vbge export --onnx`. */
+function loadExported(dir: string): LoadedModel {
+  const manifest = readExportManifest(dir);
+  return {
+    graphSource: 'exported',
+    config: manifest.config,
+    open: (threads) => createSessions(join(dir, manifest.graphs.vision.file), join(dir, manifest.graphs.text.file), threads),
+    tokenizerDir: join(dir, manifest.tokenizer.dir),
+    sources: { provenance: manifest.provenance },
+  };
+}
+
+/** Both sessions, or neither: a failure releases what was created. */
+async function createSessions(visionModel: Uint8Array | string, textModel: Uint8Array | string, threads: number): Promise<Sessions> {
+  const vision = await createSession(visionModel, { threads });
+  try {
+    return { vision, text: await createSession(textModel, { threads }) };
+  } catch (err) {
+    await vision.release();
+    throw err;
+  }
+}
