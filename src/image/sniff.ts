@@ -57,8 +57,10 @@ export function sniffImage(b: Uint8Array): ImageHeader | undefined {
   if (gif === 'GIF87a' || gif === 'GIF89a') return sniffGif(b);
   if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return sniffWebp(b);
   if (startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a])) return { format: 'TIFF' };
-  if (startsWith(b, [0x49, 0x49, 0x2b, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2b])) {
-    return { format: 'TIFF', problem: 'BigTIFF files are not supported (Pillow cannot open them either)' };
+  if (startsWith(b, [0x49, 0x49, 0x2b, 0x00])) return { format: 'TIFF' }; // little-endian BigTIFF
+  if (startsWith(b, [0x4d, 0x4d, 0x00, 0x2b])) {
+    // Pillow 9.4 tests the wrong header byte for big-endian BigTIFF and cannot identify the file.
+    return { format: 'TIFF', problem: 'big-endian BigTIFF is not supported (Pillow 9.4 cannot open it either)' };
   }
   if (ascii(b, 0, 2) === 'BM') return { format: 'BMP' };
   return undefined;

@@ -1,5 +1,5 @@
 /**
- * Reads the first TIFF directory far enough to know which Pillow mode the image opens as, and
+ * Reads the first TIFF directory (classic or little-endian BigTIFF) far enough to know which Pillow mode the image opens as, and
  * refuses the layouts whose Pillow behaviour we do not reproduce (associated alpha, planar data,
  * more than 8 bits per sample, JPEG-in-TIFF, unusual photometric interpretations).
  */
@@ -17,33 +17,59 @@ const TAG_SAMPLE_FORMAT = 339;
 
 /** none, LZW, Adobe deflate, PackBits, old deflate: lossless codecs whose output is unambiguous. */
 const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32773, 32946]);
-const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };
+const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 16: 8, 17: 8, 18: 8 };
+/** Longest value array we read: the tags that decide the layout hold one value per sample. */
+const MAX_VALUES = 16;
 
-export function readTiffLayout(b: Uint8Array): TiffLayout {
+interface Directory {
+  little: boolean;
+  tags: Map<number, number[]>;
+}
+
+/** Parses the first image directory; numeric (BYTE/SHORT/LONG/LONG8) values only. */
+function readDirectory(b: Uint8Array): Directory | { problem: string } {
   if (b.length < 8) return { problem: 'truncated TIFF header' };
   const little = b[0] === 0x49;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const u16 = (i: number): number => view.getUint16(i, little);
   const u32 = (i: number): number => view.getUint32(i, little);
-  const ifd = u32(4);
-  if (ifd < 8 || ifd + 2 > b.length) return { problem: `first directory offset ${ifd} is outside the file` };
-  const count = u16(ifd);
-  if (ifd + 2 + count * 12 > b.length) return { problem: 'truncated TIFF directory' };
+  // Offsets beyond 2^53 cannot be inside a file we accept; Number() keeps the comparison honest.
+  const u64 = (i: number): number => Number(view.getBigUint64(i, little));
+  const big = u16(2) === 43;
+  if (big && (b.length < 16 || u16(4) !== 8)) return { problem: 'malformed BigTIFF header' };
+  const ifd = big ? u64(8) : u32(4);
+  const countSize = big ? 8 : 2;
+  const entrySize = big ? 20 : 12;
+  const inline = big ? 8 : 4;
+  if (ifd < (big ? 16 : 8) || ifd + countSize > b.length) return { problem: `first directory offset ${ifd} is outside the file` };
+  const count = big ? u64(ifd) : u16(ifd);
+  if (ifd + countSize + count * entrySize > b.length) return { problem: 'truncated TIFF directory' };
   const tags = new Map<number, number[]>();
   for (let e = 0; e < count; e++) {
-    const at = ifd + 2 + e * 12;
+    const at = ifd + countSize + e * entrySize;
     const tag = u16(at);
     const type = u16(at + 2);
-    const n = u32(at + 4);
+    const n = big ? u64(at + 4) : u32(at + 4);
     const size = TYPE_SIZES[type];
-    if (size === undefined || (type !== 3 && type !== 4) || n > 16) continue; // only small SHORT/LONG arrays matter here
+    const numeric = type === 1 || type === 3 || type === 4 || type === 16;
+    if (size === undefined || !numeric || n > MAX_VALUES) continue;
     const total = size * n;
-    const base = total <= 4 ? at + 8 : u32(at + 8);
+    const base = total <= inline ? at + 4 + (big ? 8 : 4) : big ? u64(at + 12) : u32(at + 8);
     if (base + total > b.length) return { problem: `tag ${tag} points outside the file` };
     const values: number[] = [];
-    for (let k = 0; k < n; k++) values.push(type === 3 ? u16(base + 2 * k) : u32(base + 4 * k));
+    for (let k = 0; k < n; k++) {
+      const v = base + size * k;
+      values.push(type === 1 ? b[v]! : type === 3 ? u16(v) : type === 4 ? u32(v) : u64(v));
+    }
     tags.set(tag, values);
   }
+  return { little, tags };
+}
+
+export function readTiffLayout(b: Uint8Array): TiffLayout {
+  const dir = readDirectory(b);
+  if ('problem' in dir) return dir;
+  const { tags } = dir;
   const first = (tag: number, fallback: number): number => tags.get(tag)?.[0] ?? fallback;
   const compression = first(TAG_COMPRESSION, 1);
   const photometric = first(TAG_PHOTOMETRIC, -1);
