@@ -30,6 +30,7 @@ interface EvalOptions extends EncoderCliOptions {
   index?: string;
   store?: string;
   images?: string;
+  corpus?: string;
   compare?: string;
   quiet?: boolean;
 }
@@ -52,6 +53,7 @@ export function registerEval(program: Command): void {
     .option('--k <list>', 'cutoffs for the @K metrics, e.g. 1,5,10 (10 and 100 are always reported)')
     .option('--output-dir <dir>', 'where the result files go', DEFAULT_OUTPUT_DIR)
     .option('--images <dir>', "a native layout's images, when not in their usual place")
+    .option('--corpus <scope>', "CIRR and FashionIQ: split (the benchmark's corpus, default) or all (every image of every split, as in the VISTA paper)")
     .option('--compare <run-dir>', 'print the differences to an earlier run (alone: compare --output-dir with it)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (never changes a result)')
     .option('--batch-size <n>', 'most inputs per forward pass (never changes a result)')
@@ -96,6 +98,7 @@ async function compareWith(outputDir: string, runDir: string, taskNames: readonl
 export async function runEval(datasets: readonly string[], opts: EvalOptions): Promise<number> {
   // Everything that can fail without the model fails first.
   if (opts.layout !== undefined && !isLayout(opts.layout)) throw new ConfigError(`--layout must be one of beir, cirr, fashioniq, webqa; got "${opts.layout}"`);
+  if (opts.corpus !== undefined && opts.corpus !== 'split' && opts.corpus !== 'all') throw new ConfigError(`--corpus must be split or all; got "${opts.corpus}"`);
   const cutoffs = parseCutoffs(opts.k);
   const encoderOptions = parseEncoderOptions(opts);
   if (datasets.length === 0) {
@@ -115,6 +118,7 @@ export async function runEval(datasets: readonly string[], opts: EvalOptions): P
         ...(opts.layout !== undefined && isLayout(opts.layout) ? { layout: opts.layout } : {}),
         ...(opts.split !== undefined ? { split: opts.split } : {}),
         ...(opts.images !== undefined ? { images: opts.images } : {}),
+        ...(opts.corpus === 'split' || opts.corpus === 'all' ? { corpus: opts.corpus } : {}),
       }),
     );
   const names = tasks.map((t) => t.name);
@@ -164,6 +168,7 @@ export async function runEval(datasets: readonly string[], opts: EvalOptions): P
       });
       writeResult(opts.outputDir, result);
       results.push(result);
+      for (const note of outcome.notes) process.stderr.write(`vbge eval: ${task.name}: ${note}\n`);
       const shown = [...outcome.corpus.rejects.map((r) => `rejected ${r.source}: ${r.reason}`), ...outcome.failedQueries.map((q) => `query ${q.id} failed: ${q.reason}`)];
       for (const line of shown.slice(0, MAX_PROBLEM_LINES)) process.stderr.write(`vbge eval: ${task.name}: ${line}\n`);
       const count = outcome.corpus.rejected + outcome.failedQueries.length;

@@ -12,7 +12,11 @@
  * with the caption; the reference image is not a candidate; the target is `target_hard`;
  * Recall_subset@K ranks only the img_set members other than the reference. test1 has no public
  * targets (its scores come from the authors' server).
+ *
+ * `corpus: 'all'` searches every image of every split instead (train, val and test1: 21,551
+ * images), as the VISTA paper's zero-shot table does; the task is then named `CIRR-all`.
  */
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, InputError } from '../errors.js';
 import { idOf, isFile, isFolder, isRecord, readJsonFile } from './files.js';
@@ -42,19 +46,36 @@ function imagesRoot(root: string, given: string | undefined): string {
   );
 }
 
-export async function readCirr(root: string, options: { split?: string; images?: string } = {}): Promise<EvalTask> {
+/** Every split with an image split file, for `corpus: 'all'`. */
+function allSplits(root: string): string[] {
+  const prefix = `split.${VERSION}.`;
+  return readdirSync(join(root, 'image_splits'))
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
+    .map((f) => f.slice(prefix.length, -'.json'.length))
+    .sort();
+}
+
+async function readImageSplit(root: string, split: string, images: string, paths: Map<string, string>): Promise<void> {
+  const splitPath = splitFile(root, split);
+  const mapping = await readJsonFile(splitPath, 'CIRR image split: {image name: relative path}');
+  if (!isRecord(mapping)) throw new InputError(splitPath, 'must be a JSON object {image name: relative path}');
+  for (const [name, rel] of Object.entries(mapping)) {
+    if (typeof rel !== 'string') throw new InputError(splitPath, `the path of ${JSON.stringify(name)} must be a string`);
+    paths.set(name, resolve(images, rel));
+  }
+}
+
+export async function readCirr(root: string, options: { split?: string; images?: string; corpus?: 'split' | 'all' } = {}): Promise<EvalTask> {
   const split = options.split ?? 'val';
   for (const file of [captionsFile(root, split), splitFile(root, split)])
     if (!isFile(file)) throw new ConfigError(`${file}: no such file (CIRR ${VERSION}, --split ${split})`);
   const images = imagesRoot(root, options.images);
   const splitPath = splitFile(root, split);
-  const mapping = await readJsonFile(splitPath, 'CIRR image split: {image name: relative path}');
-  if (!isRecord(mapping)) throw new InputError(splitPath, 'must be a JSON object {image name: relative path}');
   const paths = new Map<string, string>();
-  for (const [name, rel] of Object.entries(mapping)) {
-    if (typeof rel !== 'string') throw new InputError(splitPath, `the path of ${JSON.stringify(name)} must be a string`);
-    paths.set(name, resolve(images, rel));
-  }
+  await readImageSplit(root, split, images, paths);
+  const queryImages = new Map(paths);
+  const wholeCollection = options.corpus === 'all';
+  if (wholeCollection) for (const other of allSplits(root)) if (other !== split) await readImageSplit(root, other, images, paths);
   const corpus: CorpusEntry[] = [...paths].map(([id, image]) => ({ id, image }));
 
   const capPath = captionsFile(root, split);
@@ -70,7 +91,7 @@ export async function readCirr(root: string, options: { split?: string; images?:
     const target = idOf(entry['target_hard']);
     if (target === undefined)
       throw new ConfigError(`${capPath}: has no "target_hard" (CIRR's ${split} targets are not public; the authors' server scores that split): evaluate --split val`);
-    const refPath = paths.get(reference);
+    const refPath = queryImages.get(reference);
     if (refPath === undefined) throw new InputError(where, `reference ${JSON.stringify(reference)} is not in ${splitPath}`);
     const set = entry['img_set'];
     const members = isRecord(set) && Array.isArray(set['members']) ? set['members'].map(idOf).filter((m): m is string => m !== undefined) : undefined;
@@ -86,7 +107,7 @@ export async function readCirr(root: string, options: { split?: string; images?:
   });
   const notes = checkImages(corpus, images);
   return {
-    name: 'CIRR',
+    name: wholeCollection ? 'CIRR-all' : 'CIRR',
     layout: 'cirr',
     split,
     languages: ['eng-Latn'],

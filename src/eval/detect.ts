@@ -13,6 +13,8 @@ export interface ReadOptions {
   readonly split?: string;
   /** Where a native layout's images are, when not in the usual place. */
   readonly images?: string;
+  /** CIRR and FashionIQ: search the split's images (the benchmark) or every image (the VISTA paper). */
+  readonly corpus?: 'split' | 'all';
 }
 
 const DETECTORS: readonly [Layout, (root: string) => boolean][] = [
@@ -43,14 +45,17 @@ export async function readDataset(root: string, options: ReadOptions = {}): Prom
   const layout = options.layout ?? detectLayout(root);
   if (!isFolder(root)) throw new ConfigError(`${root}: no such folder (a data set folder)`);
   const o = { ...(options.split !== undefined ? { split: options.split } : {}), ...(options.images !== undefined ? { images: options.images } : {}) };
+  const corpus = options.corpus !== undefined ? { corpus: options.corpus } : {};
+  // WebQA's corpus is always the whole collection (every train and val candidate), so `all` fits it.
+  if (options.corpus === 'all' && layout === 'beir') throw new ConfigError('--corpus all is for the native layouts; a BEIR corpus is what corpus.jsonl holds');
   switch (layout) {
     case 'beir':
       if (options.images !== undefined) throw new ConfigError('--images is for the native layouts; BEIR image paths are relative to the data set folder');
       return readBeir(root, o);
     case 'cirr':
-      return readCirr(root, o);
+      return readCirr(root, { ...o, ...corpus });
     case 'fashioniq':
-      return readFashionIq(root, o);
+      return readFashionIq(root, { ...o, ...corpus });
     case 'webqa':
       return readWebQa(root, o);
   }

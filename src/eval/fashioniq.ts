@@ -11,6 +11,9 @@
  * query is the candidate image with both captions; the reference image stays a candidate;
  * Recall@10 and @50 per category and their mean. The test split has no public targets.
  *
+ * `corpus: 'all'` searches one corpus of every image of every category and split instead (74,381
+ * images), as the VISTA paper's zero-shot table does; the task is then named `FashionIQ-all`.
+ *
  * The two captions are joined the way the common evaluation code does (CLIP4Cir's
  * `generate_fiq_val_predictions`, followed by the zero-shot CIR papers):
  * `c0.strip('.?, ').capitalize() + " and " + c1.strip('.?, ')` (Python's capitalize also
@@ -96,7 +99,7 @@ async function readStringList(path: string, role: string): Promise<string[]> {
   return value as string[];
 }
 
-export async function readFashionIq(root: string, options: { split?: string; images?: string } = {}): Promise<EvalTask> {
+export async function readFashionIq(root: string, options: { split?: string; images?: string; corpus?: 'split' | 'all' } = {}): Promise<EvalTask> {
   const split = options.split ?? 'val';
   const categories = CATEGORIES.filter((c) => isFile(captionsFile(root, c, split)));
   if (categories.length === 0)
@@ -104,11 +107,27 @@ export async function readFashionIq(root: string, options: { split?: string; ima
   for (const cat of categories) if (!isFile(splitFile(root, cat, split))) throw new ConfigError(`${splitFile(root, cat, split)}: no such file (FashionIQ ${cat}, --split ${split})`);
   const folders = imageFolders(root, options.images);
   const finder = new ImageFinder(folders);
+  const wholeCollection = options.corpus === 'all';
+  // One corpus for all categories: ids are plain ASINs; else each category's own, ids category/ASIN.
+  const corpusId = (cat: string, asin: string): string => (wholeCollection ? asin : `${cat}/${asin}`);
   const corpus: CorpusEntry[] = [];
   const queries: EvalQuery[] = [];
+  if (wholeCollection) {
+    const seen = new Set<string>();
+    for (const cat of CATEGORIES)
+      for (const s of ['train', 'val', 'test']) {
+        if (!isFile(splitFile(root, cat, s))) continue;
+        for (const asin of await readStringList(splitFile(root, cat, s), `FashionIQ ${cat} image split`))
+          if (!seen.has(asin)) {
+            seen.add(asin);
+            corpus.push({ id: asin, image: finder.path(cat, asin) });
+          }
+      }
+  }
   for (const cat of categories) {
-    for (const asin of await readStringList(splitFile(root, cat, split), `FashionIQ ${cat} image split`))
-      corpus.push({ id: `${cat}/${asin}`, image: finder.path(cat, asin), subset: cat });
+    if (!wholeCollection)
+      for (const asin of await readStringList(splitFile(root, cat, split), `FashionIQ ${cat} image split`))
+        corpus.push({ id: corpusId(cat, asin), image: finder.path(cat, asin), subset: cat });
     const capPath = captionsFile(root, cat, split);
     const entries = await readJsonFile(capPath, 'FashionIQ captions: a list of {candidate, target, captions}');
     if (!Array.isArray(entries)) throw new InputError(capPath, 'must be a JSON list of {candidate, target, captions}');
@@ -125,14 +144,14 @@ export async function readFashionIq(root: string, options: { split?: string; ima
         id: `${cat}/${i}`,
         text: joinCaptions(captions[0] as string, captions[1] as string),
         image: finder.path(cat, candidate),
-        relevance: new Map([[`${cat}/${target}`, 1]]),
+        relevance: new Map([[corpusId(cat, target), 1]]),
         subset: cat,
       });
     });
   }
   const notes = checkImages(corpus, options.images ?? root);
   return {
-    name: 'FashionIQ',
+    name: wholeCollection ? 'FashionIQ-all' : 'FashionIQ',
     layout: 'fashioniq',
     split,
     languages: ['eng-Latn'],

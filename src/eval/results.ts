@@ -97,7 +97,7 @@ export function buildResult(
       corpus: { items: outcome.corpus.items, rejected: outcome.corpus.rejected, rejects: outcome.corpus.rejects },
       queries,
       failed_queries: outcome.failedQueries,
-      notes: task.notes,
+      notes: [...task.notes, ...outcome.notes],
     },
   };
 }

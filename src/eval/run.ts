@@ -15,6 +15,7 @@ export interface EvalIndex {
     options?: { truncate?: boolean; onProgress?: (p: { done: number; rejected: number; total?: number }) => void },
   ): Promise<{ added: number; unchanged: number; rejects: readonly Reject[] }>;
   searchVector(vector: Float32Array, options?: SearchOptions): Promise<SearchHit[]>;
+  stats(): Promise<{ readonly items: number }>;
 }
 
 /** What the evaluation needs of an `Encoder`. */
@@ -48,6 +49,8 @@ export interface TaskOutcome {
   /** `rejects` lists the first rejects (the index keeps every one); `rejected` counts them all. */
   readonly corpus: { readonly items: number; readonly added: number; readonly unchanged: number; readonly rejected: number; readonly rejects: readonly Reject[] };
   readonly failedQueries: readonly { readonly id: string; readonly reason: string }[];
+  /** Facts about this run's index that bear on the scores. */
+  readonly notes: readonly string[];
 }
 
 /** Queries are embedded this many at a time: bounded memory for any query count. */
@@ -97,6 +100,10 @@ export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Pr
       onProgress?.({ stage: 'corpus', done: p.done + readRejects.length, rejected: p.rejected + readRejects.length, total });
     },
   });
+  const notes: string[] = [];
+  // An index reused from another corpus holds items this one lacks: they compete in every ranking.
+  const extra = (await index.stats()).items - (total - Math.max(rejectedCount, added.rejects.length) - readRejects.length);
+  if (extra > 0) notes.push(`the index holds ${extra} items that are not in this corpus; they take part in every ranking (use a fresh --output-dir or index for this corpus alone)`);
   const rejects = [...readRejects, ...added.rejects].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
 
   // Which corpus ids each subset's queries may retrieve (and so count as relevant).
@@ -151,6 +158,7 @@ export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Pr
     subsets,
     corpus: { items: total, added: added.added, unchanged: added.unchanged, rejected: Math.max(rejectedCount, added.rejects.length) + readRejects.length, rejects },
     failedQueries,
+    notes,
   };
 }
 

@@ -113,7 +113,7 @@ describe('vbge eval, end to end', () => {
       expect(first.code).toBe(0);
       const entries = result.scores['val']!;
       expect(entries.map((e) => e.hf_subset)).toEqual(['dress', 'shirt', 'average']);
-      const [dress, shirt, average] = entries as [Record<string, number>, Record<string, number>, Record<string, number>];
+      const [dress, shirt, average] = entries as unknown as [Record<string, number>, Record<string, number>, Record<string, number>];
       expect(average['recall_at_10']).toBeCloseTo((dress['recall_at_10']! + shirt['recall_at_10']!) / 2, 12);
       // Each category searches its own three images: R@3 finds every target.
       expect(dress['recall_at_3']).toBe(1);

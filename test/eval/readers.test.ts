@@ -73,6 +73,14 @@ describe('CIRR reader', () => {
     expect(q.subsetCandidates).not.toContain('dev-2-0-img0');
   });
 
+  it("--corpus all searches every split's images, as the VISTA paper does", async () => {
+    const task = await readDataset(cirr, { corpus: 'all' });
+    expect(task.name).toBe('CIRR-all');
+    expect(task.corpus).toHaveLength(7);
+    expect(task.corpus.find((e) => e.id === 'train-11041-2-img0')?.image).toBe(join(cirr, 'img_raw', 'train', '34', 'train-11041-2-img0.png'));
+    expect(task.queries).toHaveLength(2);
+  });
+
   it('says where the images are expected when they are missing', async () => {
     const noImages = join(tmp, 'cirr-no-images');
     writeCirr(noImages);
@@ -96,6 +104,17 @@ describe('FashionIQ reader', () => {
     expect(q).toMatchObject({ id: 'dress/0', text: 'Is darker and has longer sleeves', subset: 'dress', image: join(fiq, 'images', 'B000DRESS1.png') });
     expect(q.exclude).toBeUndefined(); // FashionIQ keeps the reference image a candidate
     expect([...q.relevance.keys()]).toEqual(['dress/B000DRESS2']);
+  });
+
+  it('--corpus all: one corpus of every image of every category and split', async () => {
+    const task = await readDataset(fiq, { corpus: 'all' });
+    expect(task.name).toBe('FashionIQ-all');
+    expect(task.corpus.map((e) => e.id)).toEqual(['B000DRESS9', 'B000DRESS1', 'B000DRESS2', 'B000DRESS3', 'B000SHIRT1', 'B000SHIRT2', 'B000SHIRT3']);
+    expect(task.corpus.every((e) => e.subset === undefined)).toBe(true);
+    expect(task.subsets).toEqual(['dress', 'shirt']);
+    expect([...task.queries[0]!.relevance.keys()]).toEqual(['B000DRESS2']);
+    await expect(readDataset(beir, { corpus: 'all' })).rejects.toThrow(/--corpus all is for the native layouts/);
+    expect((await readDataset(webqa, { corpus: 'all' })).name).toBe('WebQA');
   });
 });
 

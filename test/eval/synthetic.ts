@@ -52,13 +52,17 @@ export function writeBeir(root: string): void {
   );
 }
 
-/** CIRR rc2: six dev images under img_raw/, two queries with their img_sets. */
+/** CIRR rc2: six dev images under img_raw/, two queries with their img_sets; one train image. */
 export function writeCirr(root: string): void {
   const names = ['cir_candi_1.png', 'cir_candi_2.png', 'cir_query.png', 'wiki_candi_1.jpg', 'wiki_candi_2.jpg', 'synth_baseline_q90.jpg'];
   const ids = names.map((_n, i) => `dev-${i}-0-img0`);
   mkdirSync(join(root, 'img_raw', 'dev'), { recursive: true });
   names.forEach((n, i) => copyFileSync(image(n), join(root, 'img_raw', 'dev', `${ids[i]}.png`)));
   writeJson(join(root, 'image_splits', 'split.rc2.val.json'), Object.fromEntries(ids.map((id) => [id, `./dev/${id}.png`])));
+  // A training image, in NLVR2's numbered train subfolders: only in the VISTA-style whole-collection corpus.
+  mkdirSync(join(root, 'img_raw', 'train', '34'), { recursive: true });
+  copyFileSync(image('synth_tall_300x500.png'), join(root, 'img_raw', 'train', '34', 'train-11041-2-img0.png'));
+  writeJson(join(root, 'image_splits', 'split.rc2.train.json'), { 'train-11041-2-img0': './train/34/train-11041-2-img0.png' });
   const members = [...ids];
   writeJson(join(root, 'captions', 'cap.rc2.val.json'), [
     {
@@ -88,6 +92,9 @@ export function writeFashionIq(root: string): void {
   Object.values(asins)
     .flat()
     .forEach((asin, i) => copyFileSync(image(files[i]!), join(root, 'images', `${asin}.png`)));
+  // A training split sharing one image with val: the whole-collection corpus holds it once.
+  copyFileSync(image('synth_wide_640x257.png'), join(root, 'images', 'B000DRESS9.png'));
+  writeJson(join(root, 'image_splits', 'split.dress.train.json'), ['B000DRESS9', 'B000DRESS1']);
   for (const [cat, list] of Object.entries(asins)) {
     writeJson(join(root, 'image_splits', `split.${cat}.val.json`), list);
     writeJson(join(root, 'captions', `cap.${cat}.val.json`), [
