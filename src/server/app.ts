@@ -91,6 +91,7 @@ export async function createServer(options: ServerOptions): Promise<VbgeServer> 
     imageUrls: options.imageUrls ? new ImageUrlFetcher(options.imageUrls) : undefined,
     index: options.index,
     noteItems: (request, count) => itemsOf.set(request, count),
+    refuseWhenFull: async () => queue.checkRoom(1),
     runAdmitted: async (reply, count, work) => {
       const release = queue.admit(count);
       try {

@@ -43,6 +43,11 @@ export interface RequestContext {
    * aborts at the request deadline (504) or when the client goes away.
    */
   runAdmitted<T>(reply: FastifyReply, count: number, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /**
+   * An onRequest hook: when the queue is already full, the request is refused (429) before its
+   * body is read, so an overloaded server spends nothing on what it cannot take.
+   */
+  refuseWhenFull(request: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
 /** The deadline and disconnect handling of `runAdmitted`. */

@@ -57,6 +57,18 @@ export class EmbedQueue {
    * function gives the room back (call it once, when the request is answered).
    */
   admit(count: number): () => void {
+    this.checkRoom(count);
+    this.admitted += count;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.admitted -= count;
+    };
+  }
+
+  /** Throws the 429 `admit` would throw for `count` inputs, reserving nothing. */
+  checkRoom(count: number): void {
     if (this.admitted > 0 && this.admitted + count > this.options.maxQueuedItems) {
       const retryAfter = Math.min(60, Math.max(1, Math.ceil(this.admitted * this.secondsPerItem)));
       throw new HttpError(
@@ -66,13 +78,6 @@ export class EmbedQueue {
         { 'retry-after': String(retryAfter) },
       );
     }
-    this.admitted += count;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.admitted -= count;
-    };
   }
 
   /** Embeds `inputs` in a shared encoder call; per-input results, in order. */

@@ -13,7 +13,7 @@ import { type RequestItem, parseEmbeddingsRequest } from './embeddings-request.j
 
 export function registerEmbeddingsRoute(app: FastifyInstance, ctx: RequestContext): void {
   const imageTokens = ctx.encoder.tokenLimit(false) - ctx.encoder.tokenLimit(true);
-  app.post('/v1/embeddings', async (request, reply) => {
+  app.post('/v1/embeddings', { onRequest: ctx.refuseWhenFull }, async (request, reply) => {
     const parsed = parseEmbeddingsRequest(request.body, {
       maxItemsPerRequest: ctx.limits.maxItemsPerRequest,
       dim: ctx.encoder.dim,

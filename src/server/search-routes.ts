@@ -99,7 +99,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: RequestContext):
   const noIndex = (): HttpError =>
     new HttpError(404, 'this server has no index; start it with vbge serve --index DIR or --store URL', { type: 'not_found_error', code: 'no_index' });
 
-  app.post('/v1/search', async (request, reply) => {
+  app.post('/v1/search', { onRequest: ctx.refuseWhenFull }, async (request, reply) => {
     const index = ctx.index;
     if (!index) throw noIndex();
     const { query, options } = parseSearchRequest(request.body, ctx.limits.maxSearchResults);

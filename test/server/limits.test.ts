@@ -149,6 +149,10 @@ describe('queue bound and request deadline', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(refused.json.error).toMatchObject({ type: 'rate_limit_error', code: 'queue_full' });
     expect(refused.json.error.message).toMatch(/maxQueuedItems = 2/);
+    // Refused before the body is read: even a malformed body gets the 429, not a 400.
+    const unread = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input": [' });
+    expect(unread.status).toBe(429);
+    expect((await postJson(`${server.url}/v1/search`, { query: { text: 'x' } })).status).toBe(429);
     release();
     const done = await held;
     expect(done.status).toBe(200);
