@@ -14,7 +14,8 @@
  * PNG with tRNS (transparency ignored), baseline/progressive/grey/CMYK JPEG (Pillow's Adobe-inverted
  * CMYK, resized in CMYK), GIF first frame (transparent and uncovered pixels take the palette colour
  * Pillow shows), WebP (lossy, lossless, alpha), TIFF (none/LZW/deflate/PackBits: L, LA, RGB, RGBA,
- * P, CMYK, 1). ICC profiles and EXIF orientation are ignored, as upstream does.
+ * P, CMYK, 1). ICC profiles and EXIF orientation are ignored, as upstream does; a TIFF's Orientation
+ * tag is not: Pillow applies it when it loads the pixels (see `transformDecoded`).
  * Refused with an `InputError`: BMP (libvips cannot read it), 16-bit greyscale PNG (Pillow's result
  * is version-dependent and mostly white; spec §7.1), JPEG-compressed or planar TIFF, TIFF with
  * associated alpha or more than 8 bits, 12-bit and lossless JPEG, and every other format.
@@ -34,6 +35,11 @@ export interface DecodedImage extends Raster {
   mode: PillowMode;
   /** EXIF orientation (1–8) as stored; 1 when absent. Not applied here. */
   orientation: number;
+  /**
+   * The orientation Pillow applies while loading the pixels (TIFF's Orientation tag; 1 for every
+   * other format). Not applied here: torchvision reads the size before Pillow loads the pixels.
+   */
+  orientationOnLoad: number;
 }
 
 export interface DecodeLimits {
@@ -103,10 +109,12 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   if (header.width !== undefined && header.height !== undefined) checkSize(limits, header.width, header.height);
 
   let mode = header.mode;
+  let orientationOnLoad = 1;
   if (header.format === 'TIFF') {
     const layout = readTiffLayout(bytes);
     if ('problem' in layout) throw new InputError(inputName, `TIFF: ${layout.problem}`);
     mode = layout.mode;
+    orientationOnLoad = layout.orientation;
   }
   if (mode === 'I') {
     throw new InputError(
@@ -161,6 +169,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
     format: header.format,
     mode,
     orientation: meta.orientation ?? 1,
+    orientationOnLoad,
   };
 }
 

@@ -29,7 +29,7 @@ export interface PreprocessedImage {
 }
 
 /** Bump whenever any output byte could change; recorded as provenance beside stored vectors. */
-export const PREPROCESS_VERSION = 'pillow-9.4-bicubic-224/1';
+export const PREPROCESS_VERSION = 'pillow-9.4-bicubic-224/2';
 
 export const IMAGE_SIZE = 224;
 export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
@@ -124,11 +124,28 @@ export function normalise(rgb: Uint8Array, size = IMAGE_SIZE): Float32Array {
   return out;
 }
 
-/** The pixel transform on an already decoded image. */
+/**
+ * The pixel transform on an already decoded image.
+ *
+ * TIFF quirk (Pillow 9.4 + torchvision 0.14): Pillow applies a TIFF's Orientation tag when it loads
+ * the pixels, but torchvision reads `img.size` before anything loads them. The resize target comes
+ * from the stored (untransposed) size and is applied to the transposed pixels, so orientations 5–8
+ * squash the image to the stored aspect ratio. torchvision's "size unchanged" early return compares
+ * a tuple with a list and never fires, so Pillow always gets the resize call, and it happens even
+ * when the short side is already 224 (Pillow's own shortcut only copies when the loaded size equals
+ * the target). We reproduce that exactly; `applyExifOrientation` instead transposes first, so the
+ * image keeps its aspect ratio.
+ */
 export function transformDecoded(decoded: DecodedImage, applyExifOrientation = false): PreprocessedImage {
   let img: Raster = decoded;
-  if (applyExifOrientation) img = applyOrientation(img, decoded.orientation);
-  const target = resizeTarget(img.width, img.height);
+  let sizeSeen = { width: decoded.width, height: decoded.height };
+  if (applyExifOrientation) {
+    img = applyOrientation(img, decoded.orientation);
+    sizeSeen = { width: img.width, height: img.height };
+  } else if (decoded.orientationOnLoad !== 1) {
+    img = applyOrientation(img, decoded.orientationOnLoad);
+  }
+  const target = resizeTarget(sizeSeen.width, sizeSeen.height);
   const { left, top } = centerCropOffsets(target.width, target.height);
   const window = { left, top, width: IMAGE_SIZE, height: IMAGE_SIZE };
   const cropped = resizeLikePillow(img, decoded.mode, target.width, target.height, window);

@@ -5,11 +5,18 @@
  */
 import type { PillowMode } from './sniff.js';
 
-export type TiffLayout = { mode: PillowMode } | { problem: string };
+export interface TiffImageLayout {
+  mode: PillowMode;
+  /** Orientation tag (274) as Pillow 9.4 applies it on load: 1 (none) to 8. */
+  orientation: number;
+}
+
+export type TiffLayout = TiffImageLayout | { problem: string };
 
 const TAG_BITS_PER_SAMPLE = 258;
 const TAG_COMPRESSION = 259;
 const TAG_PHOTOMETRIC = 262;
+const TAG_ORIENTATION = 274;
 const TAG_SAMPLES_PER_PIXEL = 277;
 const TAG_PLANAR_CONFIG = 284;
 const TAG_EXTRA_SAMPLES = 338;
@@ -71,6 +78,8 @@ export function readTiffLayout(b: Uint8Array): TiffLayout {
   if ('problem' in dir) return dir;
   const { tags } = dir;
   const first = (tag: number, fallback: number): number => tags.get(tag)?.[0] ?? fallback;
+  const stored = first(TAG_ORIENTATION, 1);
+  const orientation = stored >= 1 && stored <= 8 ? stored : 1;
   const compression = first(TAG_COMPRESSION, 1);
   const photometric = first(TAG_PHOTOMETRIC, -1);
   const spp = first(TAG_SAMPLES_PER_PIXEL, 1);
@@ -88,15 +97,15 @@ export function readTiffLayout(b: Uint8Array): TiffLayout {
   if (bits.some((v) => v !== bps)) return { problem: `mixed bits per sample (${bits.join(', ')}) are not supported` };
   const describe = `photometric ${photometric}, ${spp} samples of ${bps} bits${extra.length ? `, extra samples ${extra.join(',')}` : ''}`;
 
-  if (photometric === 3 && spp === 1 && [1, 2, 4, 8].includes(bps)) return { mode: 'P' };
-  if (photometric === 1 && spp === 1 && bps === 1) return { mode: '1' };
+  if (photometric === 3 && spp === 1 && [1, 2, 4, 8].includes(bps)) return { mode: 'P', orientation };
+  if (photometric === 1 && spp === 1 && bps === 1) return { mode: '1', orientation };
   if (bps !== 8) return { problem: `${describe} is not supported (only 8 bits per sample)` };
-  if (photometric === 1 && spp === 1) return { mode: 'L' };
-  if (photometric === 1 && spp === 2 && extra[0] === 2) return { mode: 'LA' };
-  if (photometric === 2 && spp === 3) return { mode: 'RGB' };
+  if (photometric === 1 && spp === 1) return { mode: 'L', orientation };
+  if (photometric === 1 && spp === 2 && extra[0] === 2) return { mode: 'LA', orientation };
+  if (photometric === 2 && spp === 3) return { mode: 'RGB', orientation };
   // An unspecified extra sample makes Pillow's mode RGBX, which resizes and converts like RGB.
-  if (photometric === 2 && spp === 4 && extra[0] === 0) return { mode: 'RGB' };
-  if (photometric === 2 && spp === 4 && extra[0] === 2) return { mode: 'RGBA' };
-  if (photometric === 5 && spp === 4 && extra.length === 0) return { mode: 'CMYK' };
+  if (photometric === 2 && spp === 4 && extra[0] === 0) return { mode: 'RGB', orientation };
+  if (photometric === 2 && spp === 4 && extra[0] === 2) return { mode: 'RGBA', orientation };
+  if (photometric === 5 && spp === 4 && extra.length === 0) return { mode: 'CMYK', orientation };
   return { problem: `${describe} is not supported` };
 }
