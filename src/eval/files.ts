@@ -74,3 +74,89 @@ export function optionalString(value: unknown, where: string, field: string): st
   if (typeof value !== 'string') throw new InputError(where, `"${field}" must be a string`);
   return value;
 }
+
+/** Largest single member of a streamed JSON object (one WebQA question with its facts is ~100 KiB). */
+const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN = new Set([0x7b, 0x5b]); // { [
+const CLOSE = new Set([0x7d, 0x5d]); // } ]
+
+/**
+ * The members of a file holding one JSON object, `[key, value]` one at a time, read in bounded
+ * memory: a whole-file JSON.parse fails beyond V8's longest string (~512 MiB), which large releases
+ * (WebQA_train_val.json) approach. Scanning bytes is safe because UTF-8 never puts these ASCII
+ * bytes inside a multi-byte character.
+ */
+export async function* readObjectMembers(path: string, role: string, options: { chunkBytes?: number } = {}): AsyncGenerator<[string, unknown]> {
+  const input = createReadStream(path, options.chunkBytes !== undefined ? { highWaterMark: options.chunkBytes } : {});
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let member: Buffer[] = [];
+  let memberBytes = 0;
+  let sawObject = false;
+  const finish = (): [string, unknown] | undefined => {
+    const text = Buffer.concat(member).toString('utf8').trim();
+    member = [];
+    memberBytes = 0;
+    if (text === '') return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(`{${text}}`);
+    } catch (err) {
+      throw new InputError(path, `not valid JSON (${role}) near ${JSON.stringify(text.slice(0, 40))}: ${(err as Error).message}`);
+    }
+    return Object.entries(parsed as Record<string, unknown>)[0];
+  };
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i]!;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (b === BACKSLASH) escaped = true;
+          else if (b === QUOTE) inString = false;
+          continue;
+        }
+        if (b === QUOTE) inString = true;
+        else if (OPEN.has(b)) {
+          depth++;
+          if (depth === 1) {
+            if (b !== 0x7b || sawObject) throw new InputError(path, `must be one JSON object (${role})`);
+            sawObject = true;
+            start = i + 1;
+          }
+        } else if (CLOSE.has(b)) {
+          depth--;
+          if (depth === 0) {
+            member.push(chunk.subarray(start, i));
+            const entry = finish();
+            if (entry) yield entry;
+            start = chunk.length;
+          }
+        } else if (b === COMMA && depth === 1) {
+          member.push(chunk.subarray(start, i));
+          const entry = finish();
+          if (entry) yield entry;
+          start = i + 1;
+        } else if (depth === 0 && b > 0x20) throw new InputError(path, `must be one JSON object (${role})`);
+      }
+      if (depth >= 1 && start < chunk.length) {
+        member.push(Buffer.from(chunk.subarray(start)));
+        memberBytes += chunk.length - start;
+        if (memberBytes > MAX_MEMBER_BYTES) throw new InputError(path, `one member is longer than ${MAX_MEMBER_BYTES} bytes (${role})`);
+      }
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(path, `no such file (${role})`, { cause: err });
+    throw err;
+  } finally {
+    input.destroy();
+  }
+  if (!sawObject || depth !== 0) throw new InputError(path, `not valid JSON (${role}): ${sawObject ? 'the object is not closed' : 'empty'}`);
+}

@@ -23,7 +23,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, InputError } from '../errors.js';
 import { LIMITS } from '../limits.js';
-import { idOf, isFile, isFolder, isRecord, readJsonFile, readLines } from './files.js';
+import { idOf, isFile, isFolder, isRecord, readLines, readObjectMembers } from './files.js';
 import { checkImages } from './images.js';
 import type { CorpusEntry, EvalQuery, EvalTask, LazyImage } from './task.js';
 
@@ -143,11 +143,10 @@ export async function readWebQa(root: string, options: { split?: string; images?
   if (split !== 'val' && split !== 'train') throw new ConfigError(`--split ${split}: WebQA_train_val.json holds train and val (the test split has no public positives)`);
   const dataPath = join(root, DATA_FILE);
   const source = await imageSource(root, options.images);
-  const data = await readJsonFile(dataPath, 'WebQA questions: {guid: {Q, split, img_posFacts, txt_posFacts, ...}}');
-  if (!isRecord(data)) throw new InputError(dataPath, 'must be a JSON object keyed by question guid');
   const facts: Facts = { text: new Map(), image: new Map(), captionsPerImage: new Map(), corpus: [] };
   const queries: EvalQuery[] = [];
-  for (const [guid, q] of Object.entries(data)) {
+  // Streamed question by question: the release's file is too large for one JSON.parse.
+  for await (const [guid, q] of readObjectMembers(dataPath, 'WebQA questions: {guid: {Q, split, img_posFacts, txt_posFacts, ...}}')) {
     const where = `${dataPath} question ${guid}`;
     if (!isRecord(q)) throw new InputError(where, 'must be an object');
     const positives = new Map<string, number>();
