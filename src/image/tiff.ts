@@ -1,7 +1,11 @@
 /**
- * Reads the first TIFF directory (classic or little-endian BigTIFF) far enough to know which Pillow mode the image opens as, and
- * refuses the layouts whose Pillow behaviour we do not reproduce (associated alpha, planar data,
- * more than 8 bits per sample, JPEG-in-TIFF, unusual photometric interpretations).
+ * Reads the first TIFF directory (classic or BigTIFF) far enough to know which Pillow 9.4 mode the
+ * image opens as, the Orientation Pillow applies when it loads the pixels, and whether our decoder
+ * (libtiff through sharp) gives Pillow's samples for that layout. Layouts whose Pillow result we do
+ * not reproduce are refused with the reason.
+ *
+ * Pillow picks the mode from the exact key (photometric, sample format, fill order, bits per sample,
+ * extra samples) in `TiffImagePlugin.OPEN_INFO`; a key it does not list makes Pillow refuse the file.
  */
 import type { PillowMode } from './sniff.js';
 
@@ -13,12 +17,15 @@ export interface TiffImageLayout {
 
 export type TiffLayout = TiffImageLayout | { problem: string };
 
+const TAG_IMAGE_WIDTH = 256;
 const TAG_BITS_PER_SAMPLE = 258;
 const TAG_COMPRESSION = 259;
 const TAG_PHOTOMETRIC = 262;
+const TAG_FILL_ORDER = 266;
 const TAG_ORIENTATION = 274;
 const TAG_SAMPLES_PER_PIXEL = 277;
 const TAG_PLANAR_CONFIG = 284;
+const TAG_PREDICTOR = 317;
 const TAG_EXTRA_SAMPLES = 338;
 const TAG_SAMPLE_FORMAT = 339;
 
@@ -73,39 +80,91 @@ function readDirectory(b: Uint8Array): Directory | { problem: string } {
   return { little, tags };
 }
 
+const key = (photometric: number, bits: readonly number[], extra: readonly number[]): string =>
+  `${photometric}/${bits.join(',')}/${extra.join(',')}`;
+
+/**
+ * Pillow 9.4's OPEN_INFO entries (sample format 1, fill order 1, either byte order) whose pixels we
+ * reproduce exactly: the mode we decode to. Byte-order-specific entries are listed separately below.
+ */
+const SUPPORTED: ReadonlyMap<string, PillowMode> = new Map<string, PillowMode>([
+  [key(0, [1], []), '1'], // MinIsWhite bilevel ("1;I")
+  [key(1, [1], []), '1'],
+  [key(0, [2], []), 'L'], // 2 and 4 bits, scaled by 85 and 17 ("L;2", "L;4"), inverted for MinIsWhite
+  [key(1, [2], []), 'L'],
+  [key(0, [4], []), 'L'],
+  [key(1, [4], []), 'L'],
+  [key(0, [8], []), 'L'],
+  [key(1, [8], []), 'L'],
+  [key(1, [8, 8], [2]), 'LA'],
+  [key(2, [8, 8, 8], []), 'RGB'],
+  [key(2, [8, 8, 8, 8], []), 'RGBA'], // missing ExtraSamples: Pillow assumes alpha
+  // An unspecified extra sample makes Pillow's mode RGBX, which resizes and converts like RGB.
+  [key(2, [8, 8, 8, 8], [0]), 'RGB'],
+  [key(2, [8, 8, 8, 8], [1]), 'RGBA'], // associated alpha ("RGBa"): un-premultiplied on load
+  [key(2, [8, 8, 8, 8], [2]), 'RGBA'],
+  [key(2, [8, 8, 8, 8], [999]), 'RGBA'],
+  [key(2, [16, 16, 16], []), 'RGB'], // 16-bit samples: Pillow keeps the most significant byte
+  [key(2, [16, 16, 16, 16], []), 'RGBA'],
+  [key(2, [16, 16, 16, 16], [0]), 'RGB'],
+  [key(2, [16, 16, 16, 16], [2]), 'RGBA'],
+  [key(3, [1], []), 'P'],
+  [key(3, [2], []), 'P'],
+  [key(3, [4], []), 'P'],
+  [key(3, [8], []), 'P'],
+  [key(5, [8, 8, 8, 8], []), 'CMYK'],
+]);
+
+/** OPEN_INFO keys Pillow opens but whose result we do not reproduce, with the reason. */
+function unsupportedReason(photometric: number, sampleFormat: number, bits: readonly number[], extra: readonly number[], little: boolean): string | undefined {
+  const k = key(photometric, bits, extra);
+  if (sampleFormat === 3) return 'floating-point samples are not supported (Pillow mode F)';
+  if (sampleFormat === 2) return 'signed integer samples are not supported (Pillow mode I)';
+  if ((photometric === 0 || photometric === 1) && bits.length === 1 && (bits[0] === 12 || bits[0] === 16)) {
+    return `${bits[0]}-bit greyscale is not supported: upstream (Pillow 9.4) cannot resize it ("image has wrong mode")`;
+  }
+  if (photometric === 1 && bits.length === 1 && bits[0] === 32) return '32-bit integer samples are not supported (Pillow mode I)';
+  if (k === key(3, [8, 8], [2])) return 'palette images with alpha are not supported (Pillow mode PA resizes palette indices)';
+  if (k === key(2, [16, 16, 16, 16], [1])) return '16-bit samples with associated alpha are not supported';
+  if (k === key(5, [16, 16, 16, 16], []) && little) return '16-bit CMYK is not supported';
+  if (photometric === 8) return 'CIE Lab colour is not supported (Pillow converts Lab to RGB with its own colour maths)';
+  if (photometric === 6) return 'YCbCr TIFF is not supported';
+  return undefined;
+}
+
 export function readTiffLayout(b: Uint8Array): TiffLayout {
   const dir = readDirectory(b);
   if ('problem' in dir) return dir;
-  const { tags } = dir;
+  const { little, tags } = dir;
   const first = (tag: number, fallback: number): number => tags.get(tag)?.[0] ?? fallback;
-  const stored = first(TAG_ORIENTATION, 1);
-  const orientation = stored >= 1 && stored <= 8 ? stored : 1;
+  if (!tags.has(TAG_IMAGE_WIDTH)) return { problem: 'the first directory has no ImageWidth tag' };
   const compression = first(TAG_COMPRESSION, 1);
-  const photometric = first(TAG_PHOTOMETRIC, -1);
+  const photometric = first(TAG_PHOTOMETRIC, 0);
   const spp = first(TAG_SAMPLES_PER_PIXEL, 1);
-  const bits = tags.get(TAG_BITS_PER_SAMPLE) ?? [1];
+  let bits = tags.get(TAG_BITS_PER_SAMPLE) ?? [1];
   const planar = first(TAG_PLANAR_CONFIG, 1);
   const extra = tags.get(TAG_EXTRA_SAMPLES) ?? [];
-  const sampleFormat = first(TAG_SAMPLE_FORMAT, 1);
+  const formats = tags.get(TAG_SAMPLE_FORMAT) ?? [1];
+  const fillOrder = first(TAG_FILL_ORDER, 1);
+  const predictor = first(TAG_PREDICTOR, 1);
 
   if (!SUPPORTED_COMPRESSION.has(compression)) {
     return { problem: `compression ${compression} is not supported (use uncompressed, LZW, deflate or PackBits)` };
   }
-  if (planar !== 1) return { problem: 'planar (separate) sample layout is not supported' };
-  if (sampleFormat !== 1) return { problem: `sample format ${sampleFormat} is not supported (only unsigned integers)` };
-  const bps = bits[0]!;
-  if (bits.some((v) => v !== bps)) return { problem: `mixed bits per sample (${bits.join(', ')}) are not supported` };
-  const describe = `photometric ${photometric}, ${spp} samples of ${bps} bits${extra.length ? `, extra samples ${extra.join(',')}` : ''}`;
+  // Pillow's own normalisation of the key: one sample format for all samples, bits repeated per sample.
+  const sampleFormat = formats.every((f) => f === 1) ? 1 : formats.length === 1 || formats.every((f) => f === formats[0]) ? formats[0]! : -1;
+  if (spp < bits.length) bits = bits.slice(0, spp);
+  else if (spp > bits.length && bits.length === 1) bits = new Array<number>(spp).fill(bits[0]!);
+  if (bits.length !== spp) return { problem: `${spp} samples per pixel but ${bits.length} BitsPerSample values (Pillow cannot open it either)` };
+  const describe = `photometric ${photometric}, ${spp} samples of ${bits.join('/')} bits${extra.length ? `, extra samples ${extra.join(',')}` : ''}`;
 
-  if (photometric === 3 && spp === 1 && [1, 2, 4, 8].includes(bps)) return { mode: 'P', orientation };
-  if (photometric === 1 && spp === 1 && bps === 1) return { mode: '1', orientation };
-  if (bps !== 8) return { problem: `${describe} is not supported (only 8 bits per sample)` };
-  if (photometric === 1 && spp === 1) return { mode: 'L', orientation };
-  if (photometric === 1 && spp === 2 && extra[0] === 2) return { mode: 'LA', orientation };
-  if (photometric === 2 && spp === 3) return { mode: 'RGB', orientation };
-  // An unspecified extra sample makes Pillow's mode RGBX, which resizes and converts like RGB.
-  if (photometric === 2 && spp === 4 && extra[0] === 0) return { mode: 'RGB', orientation };
-  if (photometric === 2 && spp === 4 && extra[0] === 2) return { mode: 'RGBA', orientation };
-  if (photometric === 5 && spp === 4 && extra.length === 0) return { mode: 'CMYK', orientation };
-  return { problem: `${describe} is not supported` };
+  const reason = unsupportedReason(photometric, sampleFormat, bits, extra, little);
+  if (reason) return { problem: `${reason} (${describe})` };
+  const mode = sampleFormat === 1 ? SUPPORTED.get(key(photometric, bits, extra)) : undefined;
+  if (!mode) return { problem: `${describe} is a layout Pillow 9.4 cannot open either` };
+  if (planar !== 1) return { problem: `planar (separate) sample layout is not supported (${describe})` };
+  if (fillOrder !== 1) return { problem: `fill order ${fillOrder} is not supported` };
+  if (predictor !== 1 && predictor !== 2) return { problem: `predictor ${predictor} is not supported` };
+  const orientation = first(TAG_ORIENTATION, 1);
+  return { mode, orientation: orientation >= 1 && orientation <= 8 ? orientation : 1 };
 }
