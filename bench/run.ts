@@ -183,6 +183,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }
+  await (await import('./determinism.js')).benchDeterminism(result, rows, log, quick);
   result['seconds'] = round((Date.now() - started) / 1000, 1);
 
   const w0 = Math.max(...rows.map((r) => r[0].length));
