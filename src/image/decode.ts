@@ -1,31 +1,37 @@
 /**
  * Decoding: bytes → raw 8-bit pixels with Pillow's mode semantics (spec §7.1).
  *
- * sharp (libvips + libjpeg-turbo/libpng/libwebp/libtiff) does the decoding; this module decides the
- * Pillow mode from the file's own header, asks sharp for pixels that match what Pillow holds in that
- * mode, and enforces the size limits before any pixel is decoded.
+ * sharp (libvips + libjpeg-turbo/libpng/libwebp/libtiff) decodes JPEG, PNG, GIF, WebP and TIFF; this
+ * module decides the Pillow mode from the file's own header, asks sharp for pixels that match what
+ * Pillow holds in that mode, and enforces the size limits before any pixel is decoded. BMP and PNM,
+ * which libvips cannot read (BMP) or reads differently, have decoders of their own (bmp.ts, pnm.ts).
  *
  * Layout of `DecodedImage.data` by mode: `1`/`L` one channel, `LA` two, `RGB` three, `RGBA`/`CMYK`
  * four, and `P` three: the palette is already looked up. That is exact because Pillow resizes `P`
  * with NEAREST, which commutes with a per-pixel lookup.
  *
- * Checked byte for byte against Pillow 9.4 (test/image/formats): 8-bit PNG in every colour type and
- * bit depth, 16-bit RGB/RGBA/LA PNG (most significant byte, as Pillow's `;16B` unpacking), palette
- * PNG with tRNS (transparency ignored), baseline/progressive/grey/CMYK JPEG (Pillow's Adobe-inverted
- * CMYK, resized in CMYK), GIF first frame (transparent and uncovered pixels take the palette colour
- * Pillow shows), WebP (lossy, lossless, alpha), TIFF (none/LZW/deflate/PackBits: L, LA, RGB, RGBA,
- * P, CMYK, 1). ICC profiles and EXIF orientation are ignored, as upstream does; a TIFF's Orientation
- * tag is not: Pillow applies it when it loads the pixels (see `transformDecoded`).
- * Refused with an `InputError`: BMP (libvips cannot read it), 16-bit greyscale PNG (Pillow's result
- * is version-dependent and mostly white; spec §7.1), JPEG-compressed or planar TIFF, TIFF with
- * associated alpha or more than 8 bits, 12-bit and lossless JPEG, and every other format.
+ * Checked byte for byte against Pillow 9.4 + torchvision 0.14 (test/image/formats, test/image/real):
+ * 8-bit PNG in every colour type and bit depth, 16-bit RGB/RGBA/LA PNG (most significant byte, as
+ * Pillow's `;16B` unpacking), palette PNG with tRNS (transparency ignored), baseline/progressive/grey/
+ * CMYK JPEG (Pillow's Adobe-inverted CMYK, resized in CMYK; stray bytes between segments skipped as
+ * libjpeg does), GIF first frame (transparent and uncovered pixels take the palette colour Pillow
+ * shows), WebP (lossy, lossless, alpha), TIFF and little-endian BigTIFF (none/LZW/deflate/PackBits:
+ * 1 and MinIsWhite, 2/4/8-bit grey, LA, RGB, RGBA incl. associated alpha, 16-bit RGB(A), P, CMYK),
+ * BMP and PNM (bmp.ts, pnm.ts). ICC profiles are ignored, as upstream does. EXIF orientation is not
+ * applied (upstream does not), but a TIFF's Orientation tag is: Pillow applies it when it loads the
+ * pixels (see `transformDecoded` for how torchvision then squashes orientations 5–8).
+ * Refused with an `InputError` naming the reason: what tiff.ts, bmp.ts and pnm.ts refuse, 16-bit
+ * greyscale PNG (Pillow's result is version-dependent and mostly white; spec §7.1), 12-bit and
+ * lossless JPEG, and every other format (named where recognised).
  */
 import { readFile, stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { InputError, LimitError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { Raster } from './resample.js';
-import { sniffImage, type GifFirstFrame, type ImageFormat, type PillowMode } from './sniff.js';
+import { decodeBmp } from './bmp.js';
+import { decodePnm } from './pnm.js';
+import { otherFormatName, sniffImage, type GifFirstFrame, type ImageFormat, type PillowMode } from './sniff.js';
 import { readTiffLayout } from './tiff.js';
 
 export type { ImageFormat, PillowMode } from './sniff.js';
@@ -54,7 +60,7 @@ export interface DecodeLimits {
 sharp.cache(false);
 sharp.concurrency(1);
 
-const FORMAT_LIST = 'JPEG, PNG, GIF, WebP or TIFF';
+const FORMAT_LIST = 'JPEG, PNG, GIF, WebP, TIFF, BMP or PNM';
 
 /** Reads a file (or takes bytes), refusing empty and oversized inputs before reading them whole. */
 export async function readImageBytes(input: string | Uint8Array, inputName: string, maxFileBytes: number): Promise<Uint8Array> {
@@ -100,13 +106,17 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   const { inputName } = limits;
   const header = sniffImage(bytes);
   if (!header) {
+    const other = otherFormatName(bytes);
+    if (other) throw new InputError(inputName, `${other} images are not supported (supported: ${FORMAT_LIST}); convert the image to PNG`);
     throw new InputError(inputName, `not a supported image: the content is not ${FORMAT_LIST} (the format is recognised by content, not by file name)`);
   }
   if (header.problem) throw new InputError(inputName, `${header.format}: ${header.problem}`);
-  if (header.format === 'BMP') {
-    throw new InputError(inputName, `BMP images are not supported (the decoder we use cannot read them); convert the image to PNG`);
+  const check = (width: number, height: number): void => checkSize(limits, width, height);
+  if (header.format === 'BMP' || header.format === 'PPM') {
+    const own = header.format === 'BMP' ? decodeBmp(bytes, inputName, check) : decodePnm(bytes, inputName, check);
+    return { ...own, channels: channelCount(own.mode), format: header.format, orientation: 1, orientationOnLoad: 1 };
   }
-  if (header.width !== undefined && header.height !== undefined) checkSize(limits, header.width, header.height);
+  if (header.width !== undefined && header.height !== undefined) check(header.width, header.height);
 
   let mode = header.mode;
   let orientationOnLoad = 1;

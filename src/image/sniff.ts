@@ -3,7 +3,7 @@
  * format, size and mode from the header alone, so that limits apply before any pixel is decoded.
  */
 
-export type ImageFormat = 'JPEG' | 'PNG' | 'GIF' | 'WEBP' | 'TIFF' | 'BMP';
+export type ImageFormat = 'JPEG' | 'PNG' | 'GIF' | 'WEBP' | 'TIFF' | 'BMP' | 'PPM';
 
 /** Pillow modes this library reproduces (plus the ones it recognises only to refuse them). */
 export type PillowMode = '1' | 'L' | 'LA' | 'P' | 'RGB' | 'RGBA' | 'CMYK' | 'I';
@@ -63,6 +63,36 @@ export function sniffImage(b: Uint8Array): ImageHeader | undefined {
     return { format: 'TIFF', problem: 'big-endian BigTIFF is not supported (Pillow 9.4 cannot open it either)' };
   }
   if (ascii(b, 0, 2) === 'BM') return { format: 'BMP' };
+  if (b.length >= 3 && b[0] === 0x50 && b[1]! >= 0x31 && b[1]! <= 0x36 && isPnmSpace(b[2]!)) return { format: 'PPM' };
+  return undefined;
+}
+
+function isPnmSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/**
+ * Names formats that Pillow reads but we do not, so that the refusal says what the file is.
+ * Signatures from the formats' specifications; TGA has none and is not named.
+ */
+export function otherFormatName(b: Uint8Array): string | undefined {
+  // TGA first: its header can start like an ICO/CUR one.
+  if (b.length >= 18 && ascii(b, b.length - 18, 16) === 'TRUEVISION-XFILE') return 'TGA';
+  if (startsWith(b, [0x00, 0x00, 0x01, 0x00])) return 'ICO';
+  if (startsWith(b, [0x00, 0x00, 0x02, 0x00])) return 'CUR';
+  if (ascii(b, 0, 4) === '8BPS') return 'PSD';
+  if (startsWith(b, [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20]) || startsWith(b, [0xff, 0x4f, 0xff, 0x51])) return 'JPEG 2000';
+  if (b.length >= 4 && b[0] === 0x0a && b[1]! <= 5 && b[2] === 1) return 'PCX';
+  if (startsWith(b, [0x01, 0xda])) return 'SGI';
+  if (ascii(b, 4, 4) === 'ftyp') return /^(avif|avis)$/.test(ascii(b, 8, 4)) ? 'AVIF' : 'HEIF/ISO media';
+  if (ascii(b, 0, 4) === 'qoif') return 'QOI';
+  if (ascii(b, 0, 4) === 'DDS ') return 'DDS';
+  if (ascii(b, 0, 4) === 'icns') return 'ICNS';
+  if (ascii(b, 0, 4) === '%!PS' || startsWith(b, [0xc5, 0xd0, 0xd3, 0xc6])) return 'EPS';
+  if (ascii(b, 0, 5) === '%PDF-') return 'PDF';
+  if (ascii(b, 0, 4) === 'FORM') return 'IFF';
+  if (startsWith(b, [0xff, 0x0a]) || startsWith(b, [0x00, 0x00, 0x00, 0x0c, 0x4a, 0x58, 0x4c, 0x20])) return 'JPEG XL';
+  if (b[0] === 0x50 && (b[1] === 0x37 || ascii(b, 0, 6) === 'P0CMYK' || ascii(b, 0, 3) === 'PyP' || ascii(b, 0, 3) === 'PyR' || ascii(b, 0, 3) === 'PyC')) return 'PAM/Pillow-specific PNM';
   return undefined;
 }
 
