@@ -34,7 +34,7 @@ export function registerEmbed(program: Command): void {
     .option('--text <text>', 'a text to embed (with --image: a composed input)')
     .option('--image <path>', 'an image file to embed (with --text: a composed input)')
     .option('--input <file.jsonl>', 'JSONL inputs, one {"id", "text", "image"} object per line ("-" for stdin); image paths are relative to the working directory')
-    .option('--output <file>', 'where to write (default stdout)')
+    .option('--output <file>', 'where to write ("-" or none: stdout)')
     .option('--format <jsonl|npy>', 'jsonl lines {"id","embedding"}, or npy: a float32 [inputs, dim] matrix (rows of failed inputs are NaN)', 'jsonl')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (never changes a result)')
     .option('--batch-size <n>', 'most inputs per forward pass (never changes a result)')
@@ -132,7 +132,7 @@ function checkOptions(opts: EmbedOptions): { threads?: number; batchSize?: numbe
   const threads = opts.threads === undefined ? undefined : parseThreads(opts.threads);
   const batchSize = opts.batchSize === undefined ? undefined : parsePositiveInt(opts.batchSize, '--batch-size');
   if (opts.format !== 'jsonl' && opts.format !== 'npy') throw new ConfigError(`--format must be jsonl or npy; got "${opts.format}"`);
-  if (opts.format === 'npy' && !opts.output) throw new ConfigError('--format npy needs --output FILE.npy');
+  if (opts.format === 'npy' && (!opts.output || opts.output === '-')) throw new ConfigError('--format npy needs --output FILE.npy (a file: its header is completed when the last row is written)');
   const hasSingle = opts.text !== undefined || opts.image !== undefined;
   if (hasSingle && opts.input !== undefined) throw new ConfigError('give --text/--image or --input, not both');
   if (!hasSingle && opts.input === undefined) throw new ConfigError('nothing to embed: give --text and/or --image, or --input FILE.jsonl');
@@ -142,7 +142,8 @@ function checkOptions(opts: EmbedOptions): { threads?: number; batchSize?: numbe
 export async function runEmbed(opts: EmbedOptions): Promise<number> {
   const { threads, batchSize } = checkOptions(opts);
   if (opts.input !== undefined) await checkInputFile(opts.input);
-  const output = opts.output;
+  // "-" is standard output, as for every file option of vbge.
+  const output = opts.output === '-' ? undefined : opts.output;
   const created = output !== undefined && !existsSync(output);
   const fd = output === undefined ? undefined : openOutputFile(output);
   let encoder: Encoder;

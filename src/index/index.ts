@@ -120,6 +120,11 @@ export class Index {
     }
   }
 
+  /** What a run would do against an index that does not exist yet: every readable item is new. */
+  static dryRunWithoutIndex(items: AsyncIterable<PendingItem> | Iterable<PendingItem>, options: Omit<IndexRunOptions, 'dryRun'> = {}): Promise<IndexRunReport> {
+    return runIndexing(undefined, undefined, items, { ...options, dryRun: true });
+  }
+
   /** Builds the store's ANN index; false when there are too few items to train one. */
   buildAnn(): Promise<boolean> {
     return this.store.buildAnn();

@@ -105,9 +105,20 @@ async function readItem(item: PendingItem): Promise<Prepared> {
   }
 }
 
-/** Runs one indexing pass of `items` into `store`. `encoder` may be undefined only for a dry run. */
-export async function runIndexing(store: VectorStore, encoder: Encoder | undefined, items: AsyncIterable<PendingItem> | Iterable<PendingItem>, options: IndexRunOptions = {}): Promise<IndexRunReport> {
-  if (!options.dryRun && !encoder) throw new Error('runIndexing needs an encoder unless it is a dry run');
+/** An encoder error without the item's name in front (the reject record names the item already). */
+function reasonOf(message: string, source: string): string {
+  if (!message.startsWith(source)) return message;
+  const rest = message.slice(source.length);
+  const part = /^ \(([a-z]+)[^)]*\): /.exec(rest); // " (image /path/x.jpg): …" or " (text): …"
+  return part ? `${part[1]}: ${rest.slice(part[0].length)}` : rest.replace(/^: /, '');
+}
+
+/**
+ * Runs one indexing pass of `items` into `store`. `encoder` may be undefined only for a dry run,
+ * and `store` only for a dry run against an index that does not exist yet.
+ */
+export async function runIndexing(store: VectorStore | undefined, encoder: Encoder | undefined, items: AsyncIterable<PendingItem> | Iterable<PendingItem>, options: IndexRunOptions = {}): Promise<IndexRunReport> {
+  if (!options.dryRun && (!encoder || !store)) throw new Error('runIndexing needs an encoder and a store unless it is a dry run');
   const started = performance.now();
   const commitSize = options.commitSize ?? 64;
   const counts: IndexCounts = { new: 0, changed: 0, updated: 0, unchanged: 0, removed: 0, rejected: 0, otherShards: 0 };
@@ -150,7 +161,7 @@ export async function runIndexing(store: VectorStore, encoder: Encoder | undefin
       if (options.shard && shardOf(p.content, options.shard.count) !== options.shard.index) counts.otherShards++;
       else ready.push(p);
     }
-    const stored = await store.keysOf(ready.map((r) => r.id));
+    const stored = store ? await store.keysOf(ready.map((r) => r.id)) : new Map<string, string>();
     const toEmbed: ReadItem[] = [];
     const toUpdate: ReadItem[] = [];
     for (const r of ready) {
@@ -169,13 +180,13 @@ export async function runIndexing(store: VectorStore, encoder: Encoder | undefin
       const results = inputs.length > 0 ? await encoder!.encodeSettled(inputs, { truncate: options.truncate ?? false, ...(options.batchSize ? { batchSize: options.batchSize } : {}) }) : [];
       results.forEach((result, i) => {
         const r = toEmbed[i]!;
-        if (!result.ok) return reject(r.id, result.error.message, rejectRecords);
+        if (!result.ok) return reject(r.id, reasonOf(result.error.message, r.item.source), rejectRecords);
         counts[stored.has(r.id) ? 'changed' : 'new']++;
         records.push({ id: r.id, key: r.key, vector: result.embedding, path: r.path, text: r.text ?? null, metadata: r.item.metadata });
         cleared.push(r.id);
       });
       if (toUpdate.length > 0) {
-        const vectors = new Map((await store.get(toUpdate.map((r) => r.id))).map((rec) => [rec.id, rec.vector]));
+        const vectors = new Map((await store!.get(toUpdate.map((r) => r.id))).map((rec) => [rec.id, rec.vector]));
         for (const r of toUpdate) {
           const vector = vectors.get(r.id);
           if (!vector) continue; // deleted meanwhile by another process: the next run embeds it
@@ -183,8 +194,8 @@ export async function runIndexing(store: VectorStore, encoder: Encoder | undefin
           counts.updated++;
         }
       }
-      await store.upsert(records);
-      await store.recordRejects(rejectRecords, cleared);
+      await store!.upsert(records);
+      await store!.recordRejects(rejectRecords, cleared);
     }
     done += batch.length;
     progress();
@@ -198,7 +209,7 @@ export async function runIndexing(store: VectorStore, encoder: Encoder | undefin
     await runBatch(batch);
   }
 
-  if (options.sync) {
+  if (options.sync && store) {
     const gone: string[] = [];
     for await (const page of store.allKeys()) {
       for (const { id, key } of page) {
