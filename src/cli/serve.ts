@@ -10,6 +10,7 @@ import { Index } from '../index/index.js';
 import { LIMITS } from '../limits.js';
 import { createServer, modelNames } from '../server/app.js';
 import type { ServerLimits } from '../server/context.js';
+import { ImageUrlFetcher } from '../server/image-url.js';
 import { closeOnSignals } from '../server/shutdown.js';
 import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
 import { parsePositiveInt, parseThreads } from './parse.js';
@@ -75,6 +76,8 @@ function checkOptions(opts: ServeOptions) {
   };
   const hosts = list(opts.imageUrlHosts);
   if (opts.imageUrlAllowAddresses !== undefined && hosts === undefined) throw new ConfigError('--image-url-allow-addresses needs --image-url-hosts');
+  const imageUrls = hosts === undefined ? undefined : { allowHosts: hosts, allowAddresses: list(opts.imageUrlAllowAddresses) };
+  if (imageUrls) new ImageUrlFetcher(imageUrls); // checks hosts and ranges before the model loads
   return {
     port,
     threads: opts.threads === undefined ? undefined : parseThreads(opts.threads),
@@ -86,7 +89,7 @@ function checkOptions(opts: ServeOptions) {
       requestTimeoutMs: seconds(opts.requestTimeout, '--request-timeout'),
     }),
     graceMs: seconds(opts.shutdownGrace, '--shutdown-grace') ?? LIMITS.shutdownGraceSeconds * 1000,
-    imageUrls: hosts === undefined ? undefined : { allowHosts: hosts, allowAddresses: list(opts.imageUrlAllowAddresses) },
+    imageUrls,
   };
 }
 
