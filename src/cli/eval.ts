@@ -17,7 +17,7 @@ import { evaluateTask } from '../eval/run.js';
 import type { EvalTask } from '../eval/task.js';
 import { Index } from '../index/index.js';
 import { LIMITS } from '../limits.js';
-import { addIndexLocationOptions, type EncoderCliOptions, indexLocation, modelSpecOf, parseEncoderOptions } from './index-options.js';
+import { type EncoderCliOptions, indexLocation, modelSpecOf, parseEncoderOptions } from './index-options.js';
 import { addModelOptions, resolveModelFiles } from './model-options.js';
 import { parsePositiveInt } from './parse.js';
 import { createProgress } from './progress.js';
@@ -40,14 +40,14 @@ const DEFAULT_OUTPUT_DIR = './vbge-eval';
 const MAX_PROBLEM_LINES = 20;
 
 export function registerEval(program: Command): void {
-  addIndexLocationOptions(
-    addModelOptions(
-      program
-        .command('eval')
-        .description('retrieval quality on BEIR-layout, CIRR, FashionIQ and WebQA data sets: MTEB-shaped JSON per task, a table on stdout')
-        .argument('[datasets...]', 'data set folders (the layout is detected)'),
-    ),
+  addModelOptions(
+    program
+      .command('eval')
+      .description('retrieval quality on BEIR-layout, CIRR, FashionIQ and WebQA data sets: MTEB-shaped JSON per task, a table on stdout')
+      .argument('[datasets...]', 'data set folders (the layout is detected)'),
   )
+    .option('--index <dir>', 'evaluate in this index folder, created or reused (default: <output-dir>/index/<task>)')
+    .option('--store <url>', 'evaluate in this Postgres index: postgres://user@host/db?index=NAME')
     .option('--layout <name>', 'beir | cirr | fashioniq | webqa (default: detected)')
     .option('--split <name>', 'the split to evaluate (default: test for BEIR, val for the native layouts)')
     .option('--k <list>', 'cutoffs for the @K metrics, e.g. 1,5,10 (10 and 100 are always reported)')

@@ -157,6 +157,21 @@ describe('vbge eval, end to end', () => {
     TIMEOUT,
   );
 
+  it(
+    '--index reuses an existing index, and says when it holds items this corpus lacks',
+    async () => {
+      // The CIRR run's index: same model, other items (7 CIRR images).
+      const index = join(tmp, 'CIRR-out', 'index', 'CIRR');
+      const out = join(tmp, 'beir-shared-out');
+      const r = await runCli(['eval', join(tmp, 'beir'), ...model, '--index', index, '--output-dir', out, '--threads', '1', '--quiet'], { timeoutMs: TIMEOUT });
+      expect(r.stderr).toMatch(/beir: the index holds 6 items that are not in this corpus; they take part in every ranking/);
+      const result = JSON.parse(readFileSync(join(out, 'beir.json'), 'utf8')) as Result & { vbge: { index: string; notes: string[] } };
+      expect(result.vbge.index).toBe(index);
+      expect(result.vbge.notes).toHaveLength(1);
+    },
+    TIMEOUT,
+  );
+
   it('refuses what cannot run before loading a model', async () => {
     const empty = mkdtempSync(join(tmp, 'empty-'));
     const r = await runCli(['eval', empty, ...model, '--output-dir', join(tmp, 'x')]);
@@ -166,5 +181,7 @@ describe('vbge eval, end to end', () => {
     expect(k.stderr).toMatch(/--k 2000: the limit is 1000/);
     const layout = await runCli(['eval', join(tmp, 'beir'), ...model, '--layout', 'mteb']);
     expect(layout.stderr).toMatch(/--layout must be one of beir, cirr, fashioniq, webqa; got "mteb"/);
-  });
+    const shared = await runCli(['eval', join(tmp, 'beir'), join(tmp, 'CIRR'), ...model, '--index', join(tmp, 'some-index')]);
+    expect(shared.stderr).toMatch(/--index\/--store name one index: evaluate one data set at a time with them/);
+  }, TIMEOUT);
 });
