@@ -18,6 +18,7 @@ export interface TiffImageLayout {
 export type TiffLayout = TiffImageLayout | { problem: string };
 
 const TAG_IMAGE_WIDTH = 256;
+const TAG_IMAGE_LENGTH = 257;
 const TAG_BITS_PER_SAMPLE = 258;
 const TAG_COMPRESSION = 259;
 const TAG_PHOTOMETRIC = 262;
@@ -32,8 +33,14 @@ const TAG_SAMPLE_FORMAT = 339;
 /** none, LZW, Adobe deflate, PackBits, old deflate: lossless codecs whose output is unambiguous. */
 const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32773, 32946]);
 const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 16: 8, 17: 8, 18: 8 };
+const TAG_STRIP_OFFSETS = 273;
+const TAG_ROWS_PER_STRIP = 278;
+const TAG_COLOR_MAP = 320;
+const TAG_TILE_OFFSETS = 324;
 /** Longest value array we read: the tags that decide the layout hold one value per sample. */
 const MAX_VALUES = 16;
+/** Strip offsets are read whole (one per strip), up to this many. */
+const MAX_STRIPS = 1 << 20;
 
 interface Directory {
   little: boolean;
@@ -66,10 +73,12 @@ function readDirectory(b: Uint8Array): Directory | { problem: string } {
     const n = big ? u64(at + 4) : u32(at + 4);
     const size = TYPE_SIZES[type];
     const numeric = type === 1 || type === 3 || type === 4 || type === 16;
-    if (size === undefined || !numeric || n > MAX_VALUES) continue;
+    const whole = tag === TAG_STRIP_OFFSETS || tag === TAG_TILE_OFFSETS || tag === TAG_COLOR_MAP;
+    if (size === undefined || !numeric || n > (whole ? MAX_STRIPS : MAX_VALUES)) continue;
     const total = size * n;
     const base = total <= inline ? at + 4 + (big ? 8 : 4) : big ? u64(at + 12) : u32(at + 8);
-    if (base + total > b.length) return { problem: `tag ${tag} points outside the file` };
+    // Pillow skips a tag whose values lie outside the file ("possibly corrupt"), as if absent.
+    if (base + total > b.length) continue;
     const values: number[] = [];
     for (let k = 0; k < n; k++) {
       const v = base + size * k;
@@ -101,7 +110,6 @@ const SUPPORTED: ReadonlyMap<string, PillowMode> = new Map<string, PillowMode>([
   [key(2, [8, 8, 8, 8], []), 'RGBA'], // missing ExtraSamples: Pillow assumes alpha
   // An unspecified extra sample makes Pillow's mode RGBX, which resizes and converts like RGB.
   [key(2, [8, 8, 8, 8], [0]), 'RGB'],
-  [key(2, [8, 8, 8, 8], [1]), 'RGBA'], // associated alpha ("RGBa"): un-premultiplied on load
   [key(2, [8, 8, 8, 8], [2]), 'RGBA'],
   [key(2, [8, 8, 8, 8], [999]), 'RGBA'],
   [key(2, [16, 16, 16], []), 'RGB'], // 16-bit samples: Pillow keeps the most significant byte
@@ -125,7 +133,10 @@ function unsupportedReason(photometric: number, sampleFormat: number, bits: read
   }
   if (photometric === 1 && bits.length === 1 && bits[0] === 32) return '32-bit integer samples are not supported (Pillow mode I)';
   if (k === key(3, [8, 8], [2])) return 'palette images with alpha are not supported (Pillow mode PA resizes palette indices)';
-  if (k === key(2, [16, 16, 16, 16], [1])) return '16-bit samples with associated alpha are not supported';
+  if (extra[0] === 1 && photometric === 2) {
+    // libtiff (through libvips) un-premultiplies in floating point; Pillow divides in integers.
+    return 'associated (premultiplied) alpha is not supported: our decoder un-premultiplies it differently from Pillow';
+  }
   if (k === key(5, [16, 16, 16, 16], []) && little) return '16-bit CMYK is not supported';
   if (photometric === 8) return 'CIE Lab colour is not supported (Pillow converts Lab to RGB with its own colour maths)';
   if (photometric === 6) return 'YCbCr TIFF is not supported';
@@ -163,8 +174,38 @@ export function readTiffLayout(b: Uint8Array): TiffLayout {
   const mode = sampleFormat === 1 ? SUPPORTED.get(key(photometric, bits, extra)) : undefined;
   if (!mode) return { problem: `${describe} is a layout Pillow 9.4 cannot open either` };
   if (planar !== 1) return { problem: `planar (separate) sample layout is not supported (${describe})` };
+  if (mode === 'P' && !tags.has(TAG_COLOR_MAP)) return { problem: 'palette image without a readable colour map (Pillow cannot open it either)' };
+  if (compression === 1) {
+    const truncated = uncompressedTruncation(b.length, tags, bits);
+    if (truncated) return { problem: truncated };
+  }
   if (fillOrder !== 1) return { problem: `fill order ${fillOrder} is not supported` };
   if (predictor !== 1 && predictor !== 2) return { problem: `predictor ${predictor} is not supported` };
   const orientation = first(TAG_ORIENTATION, 1);
   return { mode, orientation: orientation >= 1 && orientation <= 8 ? orientation : 1 };
+}
+
+/**
+ * Uncompressed data is read by Pillow itself, one tile per StripOffsets value (wrapping to the top
+ * when the values outnumber the strips), and a tile that runs past the end of the file is an error.
+ * libtiff would decode such files, so we check as Pillow reads them.
+ */
+function uncompressedTruncation(fileLength: number, tags: Map<number, number[]>, bits: readonly number[]): string | undefined {
+  if (tags.has(TAG_TILE_OFFSETS)) return undefined; // tiled uncompressed files are left to the decoder's own checks
+  const offsets = tags.get(TAG_STRIP_OFFSETS);
+  if (!offsets) return 'no strip offsets (Pillow cannot open it either)';
+  const width = tags.get(TAG_IMAGE_WIDTH)?.[0] ?? 0;
+  const height = tags.get(TAG_IMAGE_LENGTH)?.[0] ?? 0;
+  const perStrip = tags.get(TAG_ROWS_PER_STRIP)?.[0] ?? height;
+  const rowBytes = Math.ceil((width * bits.reduce((a, v) => a + v, 0)) / 8);
+  let y = 0;
+  for (const offset of offsets) {
+    const rows = Math.min(y + perStrip, height) - y;
+    if (offset + rows * rowBytes > fileLength) {
+      return `uncompressed pixel data is truncated (a strip at byte ${offset} needs ${rows * rowBytes} bytes; the file has ${fileLength})`;
+    }
+    y += perStrip;
+    if (y >= height) y = 0;
+  }
+  return undefined;
 }

@@ -285,6 +285,20 @@ def make_tiff_variants():
                                              277: (3, [3]), 278: (4, [h]), 284: (3, [2])},
                                             [bytes(rgb[c::3]) for c in range(3)]))
     photo(w, h).save('tiff_ycbcr_jpeg.tif', compression='jpeg')
+    # Damage that libtiff tolerates but Pillow does not: a colour map cut by the end of the file,
+    # strip offsets that outnumber the strips and point past the end, pixel data cut short.
+    write('tiff_p_colormap_cut.tif', open('tiff_orient8_p_lzw.tif', 'rb').read()[:-100])
+    raw = open('tiff_orient1_rgb_raw.tif', 'rb').read()
+    strips = [raw[o:o + n] for o, n in zip(Image.open('tiff_orient1_rgb_raw.tif').tag_v2[273], Image.open('tiff_orient1_rgb_raw.tif').tag_v2[279])]
+    t = tiff_bytes({256: (4, [60]), 257: (4, [45]), 258: (3, [8, 8, 8]), 259: (3, [1]), 262: (3, [2]), 277: (3, [3]), 278: (4, [45])}, strips)
+    ifd = struct.unpack('<L', t[4:8])[0]
+    n = struct.unpack('<H', t[ifd:ifd + 2])[0]
+    for e in range(n):  # StripOffsets: count 1 -> 3, the values then read from offset 8 (pixel bytes)
+        at = ifd + 2 + e * 12
+        if struct.unpack('<H', t[at:at + 2])[0] == 273:
+            t = t[:at + 4] + struct.pack('<L', 3) + t[at + 8:]
+    write('tiff_strip_offsets_past_end.tif', t)
+    write('tiff_truncated_pixels.tif', raw[:-500])
 
 
 # ---------------------------------------------------------------- class 5: BMP and PNM
