@@ -4,7 +4,7 @@
  * documented exit code (0 all done, 1 some inputs failed, 2 the command could not run).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,36 +23,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'vbge-cli-robust-'));
 /** A port nothing listens on: any attempt to reach the hub fails with "cannot reach", not with our message. */
 const NO_HUB = { HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_OFFLINE: '', HF_HOME: join(tmp, 'hf-home'), HF_HUB_CACHE: '' };
 
-/**
- * Runs the CLI and samples the child's peak resident set (VmHWM, a high-water mark kept by the
- * kernel) from /proc until it exits, so no external `time` tool is needed.
- */
-function runWithPeakRss(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string; peakKb: number }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let peakKb = 0;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const sample = (): void => {
-      try {
-        const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
-        peakKb = Math.max(peakKb, kb);
-      } catch {
-        // the process has just exited
-      }
-    };
-    const timer = setInterval(sample, 10);
-    child.on('error', reject);
-    child.on('exit', () => sample());
-    child.on('close', (status) => {
-      clearInterval(timer);
-      resolvePromise({ status, stdout, stderr, peakKb });
-    });
-  });
-}
-
 function outputIds(stdout: string): (string | number)[] {
   return stdout
     .split('\n')
@@ -69,12 +39,6 @@ function expectNoStack(stderr: string): void {
   expect(stderr).not.toMatch(/^\s+at /m);
 }
 
-async function timed(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliResult & { ms: number }> {
-  const start = performance.now();
-  const r = await runCli(args, { env });
-  return { ...r, ms: performance.now() - start };
-}
-
 describe('JSONL input that is not what it should be', () => {
   test('a 3 MB line between two good ones: both good lines written, one error line naming the limit, exit 1', async () => {
     const input = join(tmp, 'long-line.jsonl');
@@ -84,23 +48,6 @@ describe('JSONL input that is not what it should be', () => {
     expect(outputIds(r.stdout)).toEqual(['a', 'b']);
     expect(stderrLines(r)).toEqual([`vbge embed: line 2, id 2: line is ${Buffer.byteLength(`{"id":"big","text":""}`) + 3 * 1024 * 1024} bytes, the limit is ${LIMITS.maxJsonlLineBytes}`]);
   });
-
-  test('a 200 MB line does not grow the process (max RSS within 128 MB of a run without it)', async () => {
-    const good = `{"id":1,"text":"a"}\n{"id":3,"text":"b"}\n`;
-    const small = join(tmp, 'rss-small.jsonl');
-    writeFileSync(small, good);
-    const big = join(tmp, 'rss-big.jsonl');
-    writeFileSync(big, Buffer.concat([Buffer.from(`{"id":2,"text":"`), Buffer.alloc(200 * 1024 * 1024, 0x78), Buffer.from(`"}\n${good}`)]));
-    const maxRssKb = async (input: string): Promise<number> => {
-      const r = await runWithPeakRss(['embed', ...model, '--input', input]);
-      expect(r.status, r.stderr).toBe(input === big ? 1 : 0);
-      expect(outputIds(r.stdout)).toEqual([1, 3]);
-      expect(r.peakKb).toBeGreaterThan(0);
-      return r.peakKb;
-    };
-    const grown = (await maxRssKb(big)) - (await maxRssKb(small));
-    expect(grown / 1024).toBeLessThan(128);
-  }, 120_000);
 
   test('a BOM-prefixed CRLF file is read like a plain one', async () => {
     const input = join(tmp, 'bom.jsonl');
@@ -131,11 +78,10 @@ describe('paths checked before the model loads', () => {
   test('--output in a missing folder: one line naming it, exit 2, before any model load', async () => {
     const out = join(tmp, 'no-such-folder', 'out.jsonl');
     // A checkpoint that does not exist: had the model been loaded first, its error would show instead.
-    const r = await timed(['embed', '--weights', join(tmp, 'absent.pth'), '--text-model', files.textModel, '--text', 'x', '--output', out]);
+    const r = await runCli(['embed', '--weights', join(tmp, 'absent.pth'), '--text-model', files.textModel, '--text', 'x', '--output', out]);
     expect(r.code).toBe(2);
     expect(stderrLines(r)).toEqual([`vbge: --output ${out}: no such folder ${dirname(out)}`]);
     expect(r.stdout).toBe('');
-    expect(r.ms).toBeLessThan(5000);
   });
 
   test('--format npy --output into a folder: one line, exit 2', async () => {
@@ -155,10 +101,9 @@ describe('paths checked before the model loads', () => {
 
   test('--input that does not exist, or is a folder: one line naming it, exit 2', async () => {
     const missing = join(tmp, 'missing.jsonl');
-    const a = await timed(['embed', '--weights', join(tmp, 'absent.pth'), '--text-model', files.textModel, '--input', missing]);
+    const a = await runCli(['embed', '--weights', join(tmp, 'absent.pth'), '--text-model', files.textModel, '--input', missing]);
     expect(a.code).toBe(2);
     expect(stderrLines(a)).toEqual([`vbge: --input ${missing}: no such file`]);
-    expect(a.ms).toBeLessThan(5000);
     const b = await runCli(['embed', ...model, '--input', tmp]);
     expect(b.code).toBe(2);
     expect(stderrLines(b)).toEqual([`vbge: --input ${tmp}: is a folder, not a JSONL file`]);
@@ -220,10 +165,9 @@ describe('usage errors', () => {
   });
 
   test(`--threads over ${LIMITS.maxThreads}: one line naming the limit, exit 2, before any model load`, async () => {
-    const r = await timed(['embed', '--weights', join(tmp, 'absent.pth'), '--text-model', files.textModel, '--text', 'x', '--threads', '100000']);
+    const r = await runCli(['embed', '--weights', join(tmp, 'absent.pth'), '--text-model', files.textModel, '--text', 'x', '--threads', '100000']);
     expect(r.code).toBe(2);
     expect(stderrLines(r)).toEqual([`vbge: --threads is 100000, the limit is ${LIMITS.maxThreads}`]);
-    expect(r.ms).toBeLessThan(5000);
     const ok = await runCli(['embed', ...model, '--text', 'x', '--threads', String(LIMITS.maxThreads)]);
     expect(ok.code, ok.stderr).toBe(0);
   });

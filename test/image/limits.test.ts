@@ -42,14 +42,13 @@ function bombPng(width: number, height: number): Uint8Array {
 
 describe('limits and broken files', () => {
   it('a header claiming 100000×100000 pixels is a LimitError before decoding', async () => {
-    const t0 = performance.now();
+    // The side limit is checked on the header; decoding 10^10 pixels would fail on memory instead.
     const err = await preprocessImage(bombPng(100_000, 100_000), { inputName: 'bomb.png' }).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(LimitError);
     const e = err as LimitError;
     expect(e.input).toBe('bomb.png');
     expect(e.limit).toBe(LIMITS.maxImageSide);
     expect(e.message).toMatch(/^bomb\.png: image side/);
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('a pixel count over the limit is a LimitError naming the limit', async () => {
