@@ -120,6 +120,9 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     await server?.app.close();
     await index?.close();
     await encoder.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+      throw new ConfigError(`cannot listen on ${opts.host}:${checked.port}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : 'no such local address'} (--host, --port)`, { cause: err });
     throw err;
   }
   const address = server.app.server.address();

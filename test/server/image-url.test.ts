@@ -8,6 +8,7 @@
 import type { LookupAddress, LookupAllOptions, lookup as dnsLookup } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Encoder } from '../../src/encoder.js';
 import { InputError, LimitError } from '../../src/errors.js';
 import { AddressPolicy } from '../../src/server/address-policy.js';
 import { ImageUrlFetcher, type ImageUrlOptions } from '../../src/server/image-url.js';
@@ -182,8 +183,13 @@ describe('size and time', () => {
 });
 
 describe('through the HTTP API', () => {
+  let encoder: Encoder;
+  beforeAll(async () => {
+    encoder = await loadTinyEncoder();
+  });
+  afterAll(async () => encoder?.close());
+
   test('an enabled server still refuses loopback URLs per item, naming the item; an allowed image embeds', async () => {
-    const encoder = await loadTinyEncoder();
     const server = await startServer(encoder, { imageUrls: { allowHosts: ['127.0.0.1', 'localhost'] } });
     try {
       const res = await postJson(`${server.url}/v1/embeddings`, { input: ['fine', { image: `${site.url}/image.png`, text: 'x' }] });
@@ -201,7 +207,6 @@ describe('through the HTTP API', () => {
       expect(Buffer.from(Float32Array.from(res.json.data[0].embedding).buffer).equals(Buffer.from(expected!.buffer))).toBe(true);
     } finally {
       await allowed.close();
-      await encoder.close();
     }
   });
 });

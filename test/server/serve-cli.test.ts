@@ -1,4 +1,6 @@
 /** `vbge serve` option errors: one clear line and exit 2, before the model loads where possible, and nothing listens. */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { modelArgs, runCli } from '../helpers/cli.js';
 import { MODEL_FILES } from './helpers.js';
@@ -20,5 +22,18 @@ describe('vbge serve usage errors', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/\/nonexistent\/vbge-index: no index here/);
     expect(r.stderr).not.toMatch(/listening/);
+  });
+
+  test('a port in use is named', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const r = await runCli(['serve', ...modelArgs(MODEL_FILES), '--port', String(port)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`));
+    } finally {
+      taken.close();
+    }
   });
 });
