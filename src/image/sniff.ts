@@ -146,40 +146,78 @@ function nextJpegMarker(b: Uint8Array, from: number): { marker: number; next: nu
   }
 }
 
+/** Markers Pillow 9.4 knows without a length (SOI, EOI, RSTn, JPG, JPGn); libjpeg agrees but for JPGn. */
+function isStandaloneForPillow(marker: number): boolean {
+  return marker === 0xc8 || (marker >= 0xd0 && marker <= 0xd9) || (marker >= 0xf0 && marker <= 0xfd);
+}
+
+/**
+ * Walks the header segments up to the first scan as Pillow's `JpegImageFile._open` does, because
+ * Pillow decides from them whether the file opens at all: a marker outside its table, a short
+ * JFIF/Adobe segment, a bad quantisation table or a segment running past the end make it refuse the
+ * file, and so do we. The last frame header gives the size and mode, as in Pillow.
+ */
 function sniffJpeg(b: Uint8Array): ImageHeader {
+  let header: ImageHeader | undefined;
   let i = 2;
-  while (i + 2 <= b.length) {
+  for (;;) {
     const found = nextJpegMarker(b, i);
     if (!found) break;
-    const marker = found.marker;
+    const { marker } = found;
+    const at = found.next - 2;
     i = found.next;
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; // standalone markers
+    if (marker < 0xc0) return { format: 'JPEG', problem: `unknown marker 0xFF${hex2(marker)} at byte ${at} (Pillow cannot open the file either)` };
+    if (isStandaloneForPillow(marker)) continue;
     if (i + 2 > b.length) break;
     const length = be16(b, i);
     if (length < 2) return { format: 'JPEG', problem: `malformed JPEG: segment length ${length} at byte ${i}` };
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) {
-      if (i + 8 > b.length) break;
-      const precision = b[i + 2]!;
-      const height = be16(b, i + 3);
-      const width = be16(b, i + 5);
-      const components = b[i + 7]!;
-      const header: ImageHeader = { format: 'JPEG', width, height };
-      if (marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf) {
-        return { ...header, problem: 'lossless JPEG is not supported (Pillow cannot decode it either)' };
-      }
-      if (precision !== 8) return { ...header, problem: `${precision}-bit JPEG samples are not supported (only 8-bit)` };
-      if (width === 0 || height === 0) return { ...header, problem: `JPEG header declares a zero size (${width}×${height})` };
-      const mode: PillowMode | undefined = components === 1 ? 'L' : components === 3 ? 'RGB' : components === 4 ? 'CMYK' : undefined;
-      if (!mode) return { ...header, problem: `JPEG with ${components} colour components is not supported` };
-      return { ...header, mode };
+    if (i + length > b.length) break;
+    const data = i + 2;
+    const n = length - 2;
+    if (marker === 0xda) {
+      if (!header) break;
+      return header;
     }
-    if (marker === 0xda || marker === 0xd9) break; // scan data or end before any frame header
-    const shortApp = pillowRejectsShortApp(b, marker, i + 2, length - 2);
-    if (shortApp) return { format: 'JPEG', problem: shortApp };
+    const isSof = (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xcc) || marker === 0xde;
+    if (isSof) {
+      if (n < 6) return { format: 'JPEG', problem: `truncated frame header at byte ${at}` };
+      header = frameHeader(marker, b[data]!, be16(b, data + 1), be16(b, data + 3), b[data + 5]!);
+      if (header.problem) return header;
+    } else if (marker === 0xdb) {
+      const bad = badQuantisationTable(b, data, n);
+      if (bad) return { format: 'JPEG', problem: bad };
+    } else {
+      const shortApp = pillowRejectsShortApp(b, marker, data, n);
+      if (shortApp) return { format: 'JPEG', problem: shortApp };
+    }
     i += length;
   }
-  return { format: 'JPEG', problem: 'truncated or malformed JPEG: no frame header (SOF) found' };
+  return { format: 'JPEG', ...(header ?? {}), problem: header ? 'truncated JPEG: no scan after the frame header' : 'truncated or malformed JPEG: no frame header (SOF) found' };
+}
+
+const hex2 = (v: number): string => v.toString(16).toUpperCase().padStart(2, '0');
+
+function frameHeader(marker: number, precision: number, height: number, width: number, components: number): ImageHeader {
+  const header: ImageHeader = { format: 'JPEG', width, height };
+  if (marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf) {
+    return { ...header, problem: 'lossless JPEG is not supported (Pillow cannot decode it either)' };
+  }
+  if (precision !== 8) return { ...header, problem: `${precision}-bit JPEG samples are not supported (only 8-bit)` };
+  if (width === 0 || height === 0) return { ...header, problem: `JPEG header declares a zero size (${width}×${height})` };
+  const mode: PillowMode | undefined = components === 1 ? 'L' : components === 3 ? 'RGB' : components === 4 ? 'CMYK' : undefined;
+  if (!mode) return { ...header, problem: `JPEG with ${components} colour components is not supported` };
+  return { ...header, mode };
+}
+
+/** Pillow's DQT check: each table needs 1 + 64 × (1 or 2) bytes. */
+function badQuantisationTable(b: Uint8Array, at: number, n: number): string | undefined {
+  let k = 0;
+  while (k < n) {
+    const size = 1 + (b[at + k]! >> 4 === 0 ? 1 : 2) * 64;
+    if (n - k < size) return `bad quantisation table at byte ${at + k} (Pillow cannot open the file either)`;
+    k += size;
+  }
+  return undefined;
 }
 
 /**

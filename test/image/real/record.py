@@ -206,6 +206,11 @@ def make_jpegs():
             cut = cmyk[:start] + b'\xff\xee\x00\x09' + cmyk[start + 4:start + 11] + cmyk[end:]
             write('jpeg_cmyk_truncated_app14.jpg', cut)
             break
+    # Markers Pillow's header parser refuses or passes over (found by differential fuzzing).
+    write('jpeg_tem_marker.jpg', jpeg_insert_before(base, 0xDB, b'\xff\x01'))
+    write('jpeg_short_jfif_after_sof.jpg', jpeg_insert_before(base, 0xC4, b'\xff\xe0\x00\x06JFIF'))
+    write('jpeg_rst_before_dqt.jpg', jpeg_insert_before(base, 0xDB, b'\xff\xd0'))
+    write('jpeg_bad_dqt.jpg', jpeg_insert_before(base, 0xC4, b'\xff\xdb\x00\x12\x00' + bytes(15)))
     # A stray byte after the APP0 segment of a progressive JPEG.
     buf = io.BytesIO()
     photo(160, 120).save(buf, 'JPEG', quality=80, progressive=True)
