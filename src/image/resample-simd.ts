@@ -4,7 +4,7 @@
  * Results are byte-identical to the TypeScript passes in resample.ts (the reference, and the fallback
  * wherever WebAssembly SIMD is unavailable); test/image/resample-simd.test.ts checks that.
  */
-import type { AxisCoefficients, Raster } from './resample.js';
+import type { AxisCoefficients, Raster } from './resample-types.js';
 import { RESAMPLE_SIMD_WASM_BASE64 } from './resample-simd-wasm.js';
 
 /** What the kernels need beyond the source: which output window, from which intermediate rows. */

@@ -9,14 +9,9 @@
  * SIMD kernels (resample-simd.ts) where available; the TypeScript passes here are their reference.
  */
 import { bicubicPassesSimd, type BicubicPasses } from './resample-simd.js';
+import type { AxisCoefficients, Raster } from './resample-types.js';
 
-/** An interleaved 8-bit image: `data.length === width * height * channels`. */
-export interface Raster {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: number;
-}
+export type { AxisCoefficients, Raster };
 
 const PRECISION_BITS = 22;
 const HALF = 1 << (PRECISION_BITS - 1);
@@ -30,18 +25,6 @@ function bicubic(x: number): number {
   if (x < 1) return ((BICUBIC_A + 2) * x - (BICUBIC_A + 3)) * x * x + 1;
   if (x < 2) return (((x - 5) * x + 8) * x - 4) * BICUBIC_A;
   return 0;
-}
-
-/** Per-output-pixel taps along one axis: source start, tap count and fixed-point weights. */
-export interface AxisCoefficients {
-  /** Buffer width per output pixel in `weights` (Pillow's `ksize`). */
-  ksize: number;
-  /** First source index per output pixel. */
-  start: Int32Array;
-  /** Number of taps per output pixel. */
-  count: Int32Array;
-  /** `count * ksize` weights in 22-bit fixed point. */
-  weights: Int32Array;
 }
 
 /**
