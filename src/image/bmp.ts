@@ -166,6 +166,13 @@ function readLayout(b: Uint8Array, fail: (why: string) => never): BmpLayout {
       }
     }
   }
+  if (offset === 0) {
+    // Pillow then starts where its reading stopped: after the header, the masks that follow a
+    // 40-byte header, and the palette it read for palette images (grey ones included).
+    const masksAfterHeader = headerSize === 40 && compression === BITFIELDS ? 12 : 0;
+    const paletteRead = bits <= 8 ? paletteEntry * colours : 0;
+    offset = Math.min(b.length, 14 + headerSize + masksAfterHeader + paletteRead);
+  }
   return { width, height, bits, compression, direction, mode, raw, palette, offset };
 }
 

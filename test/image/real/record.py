@@ -452,6 +452,11 @@ def make_bmps():
     write('bmp_bgrx32_bitfields.bmp', bmp_bytes(w, h, 32, rows_packed(w, h, 32, bgra), compression=3, masks=(0xFF0000, 0xFF00, 0xFF)))
     write('bmp_rgb16_bad_bitfields.bmp', bmp_bytes(w, h, 16, rows_packed(w, h, 16, v565), compression=3, masks=(0xF00, 0xF0, 0xF)))
     write('bmp_truncated_pixels.bmp', open('bmp_rgb24.bmp', 'rb').read()[:-300])
+    # A pixel offset of 0: Pillow reads the pixels from where its header reading stopped.
+    for src in ('bmp_p4.bmp', 'bmp_rgb16_565_bitfields.bmp', 'bmp_p8_rle8.bmp'):
+        b = bytearray(open(src, 'rb').read())
+        b[10:14] = b'\0\0\0\0'
+        write(src.replace('.bmp', '_offset0.bmp'), bytes(b))
 
 
 def make_pnms():
