@@ -8,14 +8,14 @@ import type { Writable } from 'node:stream';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Encoder } from '../encoder.js';
 import { InputError } from '../errors.js';
-import { DEFAULT_SERVER_LIMITS, type RequestContext, type ServerLimits, withDeadline } from './context.js';
+import { DEFAULT_SERVER_LIMITS, type RequestContext, type SearchableIndex, type ServerLimits, withDeadline } from './context.js';
 import { EmbedQueue } from './embed-queue.js';
 import { registerEmbeddingsRoute } from './embeddings-route.js';
 import { HttpError, errorBody } from './errors.js';
 import { ImageUrlFetcher, type ImageUrlOptions } from './image-url.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { type SearchableIndex, registerSearchRoutes } from './search-routes.js';
+import { registerSearchRoutes } from './search-routes.js';
 import { registerWebPage } from './web-page.js';
 
 export interface ServerOptions {

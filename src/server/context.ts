@@ -1,12 +1,21 @@
 /** What the routes share: the encoder behind its queue, limits, metrics, the optional index. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Encoder } from '../encoder.js';
+import type { IndexStats, Metadata, Query, SearchHit, SearchOptions } from '../index/types.js';
 import { LIMITS } from '../limits.js';
 import type { EmbedQueue } from './embed-queue.js';
 import { HttpError } from './errors.js';
 import type { ImageUrlFetcher } from './image-url.js';
 import type { ServerMetrics } from './metrics.js';
-import type { SearchableIndex } from './search-routes.js';
+
+/** The part of the Index the server uses. */
+export interface SearchableIndex {
+  search(query: Query, options?: SearchOptions): Promise<SearchHit[]>;
+  searchVector(vector: Float32Array, options?: SearchOptions): Promise<SearchHit[]>;
+  get(id: string): Promise<{ id: string; path?: string; text?: string; metadata: Metadata } | undefined>;
+  stats(): Promise<IndexStats>;
+  ping(): Promise<void>;
+}
 
 /** The server's limits; defaults from LIMITS, each one a `vbge serve` option. */
 export interface ServerLimits {

@@ -8,20 +8,11 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { InputError } from '../errors.js';
-import type { IndexStats, Metadata, Query, SearchHit, SearchOptions } from '../index/types.js';
+import type { SearchHit, SearchOptions } from '../index/types.js';
 import { LIMITS } from '../limits.js';
 import type { RequestContext } from './context.js';
-import { resolveImage } from './embeddings-route.js';
+import { resolveImage } from './request-images.js';
 import { HttpError, inputHttpError } from './errors.js';
-
-/** The part of the Index the server uses. */
-export interface SearchableIndex {
-  search(query: Query, options?: SearchOptions): Promise<SearchHit[]>;
-  searchVector(vector: Float32Array, options?: SearchOptions): Promise<SearchHit[]>;
-  get(id: string): Promise<{ id: string; path?: string; text?: string; metadata: Metadata } | undefined>;
-  stats(): Promise<IndexStats>;
-  ping(): Promise<void>;
-}
 
 /** A hit as `vbge search --json` prints it: id, path, text, score, then the metadata's own fields. */
 export function hitJson(hit: SearchHit): Record<string, unknown> {
