@@ -12,8 +12,8 @@ import { Encoder } from '../encoder.js';
 import { ConfigError } from '../errors.js';
 import { readDataset, isLayout } from '../eval/detect.js';
 import { reportCutoffs } from '../eval/metrics.js';
-import { buildResult, compareResults, readResult, resultPath, resultTasks, summaryTable, writeResult, type ResultFile } from '../eval/results.js';
-import { evaluateTask } from '../eval/run.js';
+import { buildResult, compareResults, prepareOutputDir, readResult, resultPath, resultTasks, summaryTable, writeResult, type ResultFile } from '../eval/results.js';
+import { evaluateTask, type TaskOutcome } from '../eval/run.js';
 import type { EvalTask } from '../eval/task.js';
 import { Index } from '../index/index.js';
 import { LIMITS } from '../limits.js';
@@ -95,6 +95,47 @@ async function compareWith(outputDir: string, runDir: string, taskNames: readonl
   return lines;
 }
 
+/** One task in its index, with progress bars for the corpus and the queries. */
+async function evaluateInIndex(
+  task: EvalTask,
+  o: { location: string; encoder: Encoder; model: Record<string, string>; cutoffs: readonly number[]; quiet: boolean; started: number },
+): Promise<TaskOutcome> {
+  const index = await Index.open({ location: o.location, encoder: o.encoder, create: true, model: o.model });
+  const mode = o.quiet ? 'quiet' : 'auto';
+  const corpusBar = createProgress(mode, `${task.name} corpus`);
+  const queryBar = createProgress(mode, `${task.name} queries`);
+  try {
+    return await evaluateTask(task, {
+      encoder: o.encoder,
+      index,
+      cutoffs: o.cutoffs,
+      onProgress: (p) => {
+        const elapsedSeconds = (performance.now() - o.started) / 1000;
+        if (p.stage === 'corpus') corpusBar.update({ done: p.done, total: p.total, rejected: p.rejected, elapsedSeconds });
+        else queryBar.update({ done: p.done, total: p.total, rejected: p.failed, elapsedSeconds });
+      },
+    });
+  } finally {
+    corpusBar.stop();
+    queryBar.stop();
+    await index.close();
+  }
+}
+
+/** Notes, rejects and failed queries on stderr (the first few; the result file lists them); returns how many went wrong. */
+function reportProblems(taskName: string, outcome: TaskOutcome, resultFile: string): number {
+  const say = (line: string): boolean => process.stderr.write(`vbge eval: ${taskName}: ${line}\n`);
+  for (const note of outcome.notes) say(note);
+  const lines = [...outcome.corpus.rejects.map((r) => `rejected ${r.source}: ${r.reason}`), ...outcome.failedQueries.map((q) => `query ${q.id} failed: ${q.reason}`)];
+  for (const line of lines.slice(0, MAX_PROBLEM_LINES)) say(line);
+  const count = outcome.corpus.rejected + outcome.failedQueries.length;
+  const shown = Math.min(lines.length, MAX_PROBLEM_LINES);
+  if (count > shown) say(`… ${count - shown} more (see ${resultFile})`);
+  if (count > 0)
+    say(`${outcome.corpus.rejected} corpus items rejected (they stay relevant, so their queries cannot find them), ${outcome.failedQueries.length} queries failed (left out of the scores)`);
+  return count;
+}
+
 export async function runEval(datasets: readonly string[], opts: EvalOptions): Promise<number> {
   // Everything that can fail without the model fails first.
   if (opts.layout !== undefined && !isLayout(opts.layout)) throw new ConfigError(`--layout must be one of beir, cirr, fashioniq, webqa; got "${opts.layout}"`);
@@ -126,6 +167,7 @@ export async function runEval(datasets: readonly string[], opts: EvalOptions): P
   if (repeated !== undefined) throw new ConfigError(`two data sets are both task "${repeated}"; their results would share ${resultPath(opts.outputDir, repeated)}: evaluate them in separate runs`);
 
   const earlier = opts.compare !== undefined ? await readEarlier(opts.compare, names) : undefined;
+  prepareOutputDir(opts.outputDir);
 
   const files = await resolveModelFiles(opts);
   const encoder = await Encoder.load({ ...files, ...encoderOptions });
@@ -138,27 +180,7 @@ export async function runEval(datasets: readonly string[], opts: EvalOptions): P
       const started = performance.now();
       const location = sharedLocation ?? join(opts.outputDir, 'index', task.name);
       for (const note of task.notes) process.stderr.write(`vbge eval: ${task.name}: ${note}\n`);
-      const index = await Index.open({ location, encoder, create: true, model });
-      const quiet = opts.quiet ? 'quiet' : 'auto';
-      const corpusBar = createProgress(quiet, `${task.name} corpus`);
-      const queryBar = createProgress(quiet, `${task.name} queries`);
-      let outcome;
-      try {
-        outcome = await evaluateTask(task, {
-          encoder,
-          index,
-          cutoffs,
-          onProgress: (p) => {
-            const elapsedSeconds = (performance.now() - started) / 1000;
-            if (p.stage === 'corpus') corpusBar.update({ done: p.done, total: p.total, rejected: p.rejected, elapsedSeconds });
-            else queryBar.update({ done: p.done, total: p.total, rejected: p.failed, elapsedSeconds });
-          },
-        });
-      } finally {
-        corpusBar.stop();
-        queryBar.stop();
-        await index.close();
-      }
+      const outcome = await evaluateInIndex(task, { location, encoder, model, cutoffs, quiet: opts.quiet ?? false, started });
       const result = buildResult(task, outcome, {
         seconds: (performance.now() - started) / 1000,
         command: ['vbge', ...process.argv.slice(2)],
@@ -168,14 +190,8 @@ export async function runEval(datasets: readonly string[], opts: EvalOptions): P
       });
       writeResult(opts.outputDir, result);
       results.push(result);
-      for (const note of outcome.notes) process.stderr.write(`vbge eval: ${task.name}: ${note}\n`);
-      const shown = [...outcome.corpus.rejects.map((r) => `rejected ${r.source}: ${r.reason}`), ...outcome.failedQueries.map((q) => `query ${q.id} failed: ${q.reason}`)];
-      for (const line of shown.slice(0, MAX_PROBLEM_LINES)) process.stderr.write(`vbge eval: ${task.name}: ${line}\n`);
-      const count = outcome.corpus.rejected + outcome.failedQueries.length;
-      if (count > shown.slice(0, MAX_PROBLEM_LINES).length) process.stderr.write(`vbge eval: ${task.name}: … ${count - Math.min(shown.length, MAX_PROBLEM_LINES)} more (see ${resultPath(opts.outputDir, task.name)})\n`);
+      const count = reportProblems(task.name, outcome, resultPath(opts.outputDir, task.name));
       if (!opts.quiet) process.stderr.write(`vbge eval: ${task.name}: ${outcome.corpus.added} corpus items embedded, ${outcome.corpus.unchanged} already in ${location}\n`);
-      if (count > 0)
-        process.stderr.write(`vbge eval: ${task.name}: ${outcome.corpus.rejected} corpus items rejected, ${outcome.failedQueries.length} queries failed; both are left out of the scores\n`);
       problems += count;
     }
   } finally {

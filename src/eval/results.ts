@@ -7,7 +7,7 @@
  * Everything but `evaluation_time` and `vbge.date` is a function of the data, the model and the
  * machine: the same run writes the same bytes.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputError } from '../errors.js';
 import { isFile, isFolder, isRecord, readJsonFile } from './files.js';
@@ -103,6 +103,16 @@ export function buildResult(
 }
 
 export const resultPath = (dir: string, taskName: string): string => join(dir, `${taskName}.json`);
+
+/** Creates the output folder and checks it can be written, before hours of embedding depend on it. */
+export function prepareOutputDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new ConfigError(`--output-dir ${dir}: cannot write there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+}
 
 export function writeResult(dir: string, result: ResultFile): string {
   try {

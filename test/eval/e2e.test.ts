@@ -4,7 +4,7 @@
  * output folder (the second reuses the index); the result files must be byte-identical apart from
  * the timestamp and the duration.
  */
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -146,7 +146,6 @@ describe('vbge eval, end to end', () => {
       expect(same.stdout).toMatch(/beir: 0 metrics differ, 42 unchanged/);
       // An earlier run with another score: the difference, in points.
       const file = join(earlier, 'beir.json');
-      const { writeFileSync } = await import('node:fs');
       const changed = JSON.parse(readFileSync(file, 'utf8')) as Result;
       changed.scores['test']![0]!['ndcg_at_10'] = 0.5;
       writeFileSync(file, JSON.stringify(changed));
@@ -181,6 +180,9 @@ describe('vbge eval, end to end', () => {
     expect(k.stderr).toMatch(/--k 2000: the limit is 1000/);
     const layout = await runCli(['eval', join(tmp, 'beir'), ...model, '--layout', 'mteb']);
     expect(layout.stderr).toMatch(/--layout must be one of beir, cirr, fashioniq, webqa; got "mteb"/);
+    writeFileSync(join(tmp, 'a-file'), '');
+    const out = await runCli(['eval', join(tmp, 'beir'), ...model, '--output-dir', join(tmp, 'a-file', 'results')]);
+    expect(out.stderr).toMatch(/--output-dir .*a-file\/results: cannot write there \(ENOTDIR\)/);
     const shared = await runCli(['eval', join(tmp, 'beir'), join(tmp, 'CIRR'), ...model, '--index', join(tmp, 'some-index')]);
     expect(shared.stderr).toMatch(/--index\/--store name one index: evaluate one data set at a time with them/);
   }, TIMEOUT);
