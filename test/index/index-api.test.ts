@@ -65,3 +65,51 @@ describe.each(STORES)('Index on %s', (_name, location) => {
     await index.close();
   });
 });
+
+describe('one ranking on every store', () => {
+  test('the same items and query give the same ids and bitwise equal scores on LanceDB and Postgres, exact and ANN, with and without a filter', async () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({ id: `t${i}`, text: `item ${i}: a ${['dog', 'cat', 'car', 'tree', 'boat'][i % 5]} number ${i % 13}`, metadata: { group: i % 3, even: i % 2 === 0 } }));
+    const lance = await Index.open({ location: join(tempDir('same'), 'idx'), encoder, create: true });
+    const pg = await Index.open({ location: postgres.url('same_ranking'), encoder, create: true });
+    expect((await lance.add(items)).added).toBe(300);
+    expect((await pg.add(items)).added).toBe(300);
+    const query = { text: 'a dog' };
+    const options = [{ k: 20 }, { k: 20, where: 'group = 1 AND even = true' }, { k: 5, offset: 5 }] as const;
+    const exact = [];
+    for (const o of options) {
+      const a = await lance.search(query, o);
+      const b = await pg.search(query, o);
+      expect(a.length).toBeGreaterThan(0);
+      expect(b).toEqual(a);
+      exact.push(a);
+    }
+    // ANN indexes: IVF-PQ (LanceDB, ≥ 256 items) and HNSW (pgvector); candidates are re-scored
+    // exactly, so what they return carries the exact scores, and filters still hold.
+    expect(await lance.buildAnn()).toBe(true);
+    expect(await pg.buildAnn()).toBe(true);
+    expect((await lance.stats()).ann).toBe(true);
+    for (const [i, o] of options.entries()) {
+      for (const index of [lance, pg]) {
+        const approx = await index.search(query, { ...o, ann: true });
+        const byId = new Map(exact[i]!.map((h) => [h.id, h.score]));
+        const overlap = approx.filter((h) => byId.has(h.id));
+        expect(overlap.length / exact[i]!.length).toBeGreaterThanOrEqual(0.6);
+        for (const h of overlap) expect(h.score).toBe(byId.get(h.id));
+        if ('where' in o) expect(approx.every((h) => h.metadata['group'] === 1 && h.metadata['even'] === true)).toBe(true);
+      }
+    }
+    await lance.close();
+    await pg.close();
+  });
+
+  test('bad queries and options are refused with errors that name them', async () => {
+    const index = await Index.open({ location: join(tempDir('bad'), 'idx'), encoder, create: true });
+    await index.add([{ id: 'a', text: 'a' }]);
+    await expect(index.search({ id: 'missing' })).rejects.toThrow(/query \{ id: "missing" \}: no item with this id/);
+    await expect(index.search({ text: 'a' }, { where: "kind = 'x" })).rejects.toThrow(/--where .*unterminated string/);
+    await expect(index.search({ text: 'a' }, { k: 5000 })).rejects.toThrow(/k \+ offset: is 5000; the limit is 1000/);
+    await expect(index.searchVector(new Float32Array(3))).rejects.toThrow(/query vector: must be a Float32Array of \d+ values/);
+    await expect(Index.open({ location: join(tempDir('none'), 'idx') })).rejects.toThrow(/no index here/);
+    await index.close();
+  });
+});
