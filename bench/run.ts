@@ -184,6 +184,7 @@ async function main(): Promise<void> {
     rmSync(cacheDir, { recursive: true, force: true });
   }
   await (await import('./determinism.js')).benchDeterminism(result, rows, log, quick);
+  await (await import('./retrieval.js')).benchRetrieval(result, rows, log, quick, base);
   result['seconds'] = round((Date.now() - started) / 1000, 1);
 
   const w0 = Math.max(...rows.map((r) => r[0].length));
