@@ -23,20 +23,21 @@ const TAG_BITS_PER_SAMPLE = 258;
 const TAG_COMPRESSION = 259;
 const TAG_PHOTOMETRIC = 262;
 const TAG_FILL_ORDER = 266;
+const TAG_STRIP_OFFSETS = 273;
 const TAG_ORIENTATION = 274;
 const TAG_SAMPLES_PER_PIXEL = 277;
+const TAG_ROWS_PER_STRIP = 278;
 const TAG_PLANAR_CONFIG = 284;
 const TAG_PREDICTOR = 317;
+const TAG_COLOR_MAP = 320;
+const TAG_TILE_OFFSETS = 324;
 const TAG_EXTRA_SAMPLES = 338;
 const TAG_SAMPLE_FORMAT = 339;
 
 /** none, LZW, Adobe deflate, PackBits, old deflate: lossless codecs whose output is unambiguous. */
 const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32773, 32946]);
-const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 16: 8, 17: 8, 18: 8 };
-const TAG_STRIP_OFFSETS = 273;
-const TAG_ROWS_PER_STRIP = 278;
-const TAG_COLOR_MAP = 320;
-const TAG_TILE_OFFSETS = 324;
+/** Value sizes of the field types Pillow 9.4 loads; it ignores entries of any other type. */
+const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8 };
 /** Longest value array we read: the tags that decide the layout hold one value per sample. */
 const MAX_VALUES = 16;
 /** Strip offsets are read whole (one per strip), up to this many. */
@@ -47,7 +48,14 @@ interface Directory {
   tags: Map<number, number[]>;
 }
 
-/** Parses the first image directory; numeric (BYTE/SHORT/LONG/LONG8) values only. */
+/** Tags whose values decide the layout; Pillow reads them as numbers only when stored as integers. */
+const LAYOUT_TAGS = new Set([
+  TAG_IMAGE_WIDTH, TAG_IMAGE_LENGTH, TAG_BITS_PER_SAMPLE, TAG_COMPRESSION, TAG_PHOTOMETRIC, TAG_FILL_ORDER, TAG_STRIP_OFFSETS,
+  TAG_ORIENTATION, TAG_SAMPLES_PER_PIXEL, TAG_ROWS_PER_STRIP, TAG_PLANAR_CONFIG, TAG_PREDICTOR, TAG_COLOR_MAP,
+  TAG_TILE_OFFSETS, TAG_EXTRA_SAMPLES, TAG_SAMPLE_FORMAT,
+]);
+
+/** Parses the first image directory as Pillow 9.4 does; integer (SHORT/LONG/LONG8) values only. */
 function readDirectory(b: Uint8Array): Directory | { problem: string } {
   if (b.length < 8) return { problem: 'truncated TIFF header' };
   const little = b[0] === 0x49;
@@ -66,23 +74,30 @@ function readDirectory(b: Uint8Array): Directory | { problem: string } {
   const count = big ? u64(ifd) : u16(ifd);
   if (ifd + countSize + count * entrySize > b.length) return { problem: 'truncated TIFF directory' };
   const tags = new Map<number, number[]>();
+  const seen = new Set<number>();
   for (let e = 0; e < count; e++) {
     const at = ifd + countSize + e * entrySize;
     const tag = u16(at);
     const type = u16(at + 2);
     const n = big ? u64(at + 4) : u32(at + 4);
     const size = TYPE_SIZES[type];
-    const numeric = type === 1 || type === 3 || type === 4 || type === 16;
-    const whole = tag === TAG_STRIP_OFFSETS || tag === TAG_TILE_OFFSETS || tag === TAG_COLOR_MAP;
-    if (size === undefined || !numeric || n > (whole ? MAX_STRIPS : MAX_VALUES)) continue;
+    const numeric = type === 3 || type === 4 || type === 16;
+    if (size === undefined) continue;
+    // Pillow keeps the last of repeated entries, libtiff the first: the two would disagree.
+    if (seen.has(tag)) return { problem: `tag ${tag} appears twice in the directory` };
+    seen.add(tag);
+    if (LAYOUT_TAGS.has(tag) && !numeric) return { problem: `tag ${tag} has field type ${type}, which Pillow 9.4 cannot use` };
     const total = size * n;
     const base = total <= inline ? at + 4 + (big ? 8 : 4) : big ? u64(at + 12) : u32(at + 8);
-    // Pillow skips a tag whose values lie outside the file ("possibly corrupt"), as if absent.
-    if (base + total > b.length) continue;
+    // Values past the end of the file make Pillow stop reading the directory: it keeps the entries
+    // before this one and drops this one and all after it.
+    if (base + total > b.length) break;
+    const whole = tag === TAG_STRIP_OFFSETS || tag === TAG_TILE_OFFSETS || tag === TAG_COLOR_MAP;
+    if (total === 0 || !numeric || n > (whole ? MAX_STRIPS : MAX_VALUES)) continue;
     const values: number[] = [];
     for (let k = 0; k < n; k++) {
       const v = base + size * k;
-      values.push(type === 1 ? b[v]! : type === 3 ? u16(v) : type === 4 ? u32(v) : u64(v));
+      values.push(type === 3 ? u16(v) : type === 4 ? u32(v) : u64(v));
     }
     tags.set(tag, values);
   }
@@ -93,8 +108,8 @@ const key = (photometric: number, bits: readonly number[], extra: readonly numbe
   `${photometric}/${bits.join(',')}/${extra.join(',')}`;
 
 /**
- * Pillow 9.4's OPEN_INFO entries (sample format 1, fill order 1, either byte order) whose pixels we
- * reproduce exactly: the mode we decode to. Byte-order-specific entries are listed separately below.
+ * Pillow 9.4's OPEN_INFO entries (sample format 1, fill order 1; both byte orders are listed for
+ * each) whose pixels we reproduce exactly: the mode we decode to.
  */
 const SUPPORTED: ReadonlyMap<string, PillowMode> = new Map<string, PillowMode>([
   [key(0, [1], []), '1'], // MinIsWhite bilevel ("1;I")
