@@ -48,8 +48,9 @@ export async function* readLines(path: string): AsyncGenerator<{ line: number; t
   try {
     for await (const text of lines) {
       line++;
-      if (text.length > LIMITS.maxJsonlLineBytes)
-        throw new InputError(`${path}:${line}`, `line length is ${text.length}, the limit is ${LIMITS.maxJsonlLineBytes}`);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: only long lines need counting.
+      if (text.length * 3 > LIMITS.maxJsonlLineBytes && Buffer.byteLength(text) > LIMITS.maxJsonlLineBytes)
+        throw new InputError(`${path}:${line}`, `line is ${Buffer.byteLength(text)} bytes, the limit is ${LIMITS.maxJsonlLineBytes}`);
       if (text.trim() !== '') yield { line, text };
     }
   } finally {

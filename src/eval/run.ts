@@ -110,7 +110,13 @@ export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Pr
   const perSubsetCorpus = task.corpus.some((e) => e.subset !== undefined);
   const allIds = new Set(task.corpus.map((e) => e.id));
   const subsetIds = new Map<string, Set<string>>();
-  if (perSubsetCorpus) for (const e of task.corpus) if (e.subset !== undefined) (subsetIds.get(e.subset) ?? subsetIds.set(e.subset, new Set()).get(e.subset)!).add(e.id);
+  if (perSubsetCorpus)
+    for (const e of task.corpus) {
+      if (e.subset === undefined) continue;
+      let ids = subsetIds.get(e.subset);
+      if (!ids) subsetIds.set(e.subset, (ids = new Set()));
+      ids.add(e.id);
+    }
   const depth = Math.max(...cutoffs);
 
   const ranked = new Map<string, RankedQuery[]>(task.subsets.map((s) => [s, []]));

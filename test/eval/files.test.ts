@@ -34,3 +34,21 @@ describe('streamed JSON object members', () => {
     await expect(members('')).rejects.toThrow(/empty/);
   });
 });
+
+describe('JSONL lines', () => {
+  it('refuses a line over the JSONL limit, naming file, line and bytes', async () => {
+    const { readLines } = await import('../../src/eval/files.js');
+    const { LIMITS } = await import('../../src/limits.js');
+    const path = join(tmp, 'long.jsonl');
+    // Fewer characters than the limit, more bytes: three-byte characters.
+    const long = '€'.repeat(Math.ceil(LIMITS.maxJsonlLineBytes / 3) + 1);
+    writeFileSync(path, `{"_id": "a"}\n\n${long}\n`);
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const { line } of readLines(path)) seen.push(line);
+      })(),
+    ).rejects.toThrow(new RegExp(`long\\.jsonl:3: line is ${Buffer.byteLength(long)} bytes, the limit is ${LIMITS.maxJsonlLineBytes}`));
+    expect(seen).toEqual([1]); // the empty line 2 is skipped
+  });
+});
