@@ -112,12 +112,15 @@ export class Index {
   /** One indexing run over pending items (what `vbge index` does): dry runs, sync, shards, progress. */
   async run(items: AsyncIterable<PendingItem> | Iterable<PendingItem>, options: IndexRunOptions = {}): Promise<IndexRunReport> {
     const encoder = options.dryRun ? this.encoder : this.needEncoder('adding items');
+    let report: IndexRunReport;
     try {
-      return await runIndexing(this.store, encoder, items, options);
+      report = await runIndexing(this.store, encoder, items, options);
     } finally {
       this.searcher.invalidate();
-      if (!options.dryRun && 'optimize' in this.store) await (this.store as { optimize(): Promise<void> }).optimize();
     }
+    // Compacting the run's many small commits can wait for the next run when this one failed.
+    if (!options.dryRun && this.store.optimize) await this.store.optimize();
+    return report;
   }
 
   /** What a run would do against an index that does not exist yet: every readable item is new. */

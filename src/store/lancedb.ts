@@ -254,17 +254,38 @@ export class LanceStore implements VectorStore {
   }
 }
 
+/**
+ * The vector column's rows as views into Arrow's own float32 buffers (copied once, per row): reading
+ * row by row through `get(i).toArray()` costs seconds at 100k rows.
+ */
+function vectorsOf(batch: RecordBatch): Float32Array[] {
+  const column = batch.getChild('vector')!;
+  const out: Float32Array[] = [];
+  for (const data of column.data) {
+    const dim = (data.type as { listSize: number }).listSize;
+    const child = data.children[0]!;
+    const values = child.values as Float32Array;
+    // A sliced FixedSizeList carries its offset in the child (already scaled by the list size).
+    for (let i = 0; i < data.length; i++) {
+      const start = child.offset + i * dim;
+      out.push(values.slice(start, start + dim));
+    }
+  }
+  return out;
+}
+
 function recordsOf(batch: RecordBatch): StoredRecord[] {
+  const vectorRows = vectorsOf(batch);
   const col = (name: string) => batch.getChild(name)!;
-  const [ids, keys, vectors, paths, texts, metadata] = ['id', 'key', 'vector', 'path', 'text', 'metadata'].map(col) as [
-    ReturnType<typeof col>, ReturnType<typeof col>, ReturnType<typeof col>, ReturnType<typeof col>, ReturnType<typeof col>, ReturnType<typeof col>,
+  const [ids, keys, paths, texts, metadata] = ['id', 'key', 'path', 'text', 'metadata'].map(col) as [
+    ReturnType<typeof col>, ReturnType<typeof col>, ReturnType<typeof col>, ReturnType<typeof col>, ReturnType<typeof col>,
   ];
   const out: StoredRecord[] = [];
   for (let i = 0; i < batch.numRows; i++) {
     out.push({
       id: ids.get(i) as string,
       key: keys.get(i) as string,
-      vector: Float32Array.from((vectors.get(i) as { toArray(): Float32Array }).toArray()),
+      vector: vectorRows[i]!,
       path: (paths.get(i) as string | null) ?? null,
       text: (texts.get(i) as string | null) ?? null,
       metadata: JSON.parse(metadata.get(i) as string) as Record<string, unknown>,

@@ -76,6 +76,9 @@ export interface VectorStore {
   buildAnn(): Promise<boolean>;
   hasAnn(): Promise<boolean>;
 
+  /** Compacts what many small commits left behind (LanceDB); optional. */
+  optimize?(): Promise<void>;
+
   /** Replaces the rejects of `sources` with these (an empty reason list clears them). */
   recordRejects(rejects: readonly RejectRecord[], cleared: readonly string[]): Promise<void>;
   rejectCount(): Promise<number>;
