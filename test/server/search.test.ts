@@ -11,11 +11,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Encoder } from '../../src/encoder.js';
 import { Index } from '../../src/index/index.js';
-import type { SearchHit } from '../../src/index/types.js';
+import { jsonHit } from '../../src/cli/search.js';
 import { type Running, TEST_ITEMS, dataUri, fixtureImage as image, loadTinyEncoder, postJson, startServer } from './helpers.js';
 
-/** What `vbge search --json` prints for a hit. */
-const asJson = (h: SearchHit): Record<string, unknown> => ({ id: h.id, ...(h.path ? { path: h.path } : {}), ...(h.text ? { text: h.text } : {}), score: h.score, ...h.metadata });
+/** What `vbge search --json` prints for a hit: the CLI's own function. */
+const asJson = jsonHit;
 
 let encoder: Encoder;
 let index: Index;
