@@ -205,9 +205,14 @@ export class LanceStore implements VectorStore {
     return true;
   }
 
+  /** Once seen, an ANN index is remembered: asking the table costs more than an ANN query. */
+  private annSeen = false;
+
   async hasAnn(): Promise<boolean> {
+    if (this.annSeen) return true;
     const indices = await (await this.items()).listIndices();
-    return indices.some((i) => i.columns.includes('vector'));
+    this.annSeen = indices.some((i) => i.columns.includes('vector'));
+    return this.annSeen;
   }
 
   /** Compacts the many small commits of a long run into few files. */

@@ -247,9 +247,14 @@ export class PostgresStore implements VectorStore {
     return true;
   }
 
+  /** Once seen, the HNSW index is remembered (a catalogue query per search would cost more than the search). */
+  private annSeen = false;
+
   async hasAnn(): Promise<boolean> {
+    if (this.annSeen) return true;
     const r = await this.pool.query('SELECT 1 FROM pg_indexes WHERE tablename = $1 AND indexname = $2', [this.name, this.annIndex]);
-    return r.rows.length > 0;
+    this.annSeen = r.rows.length > 0;
+    return this.annSeen;
   }
 
   async recordRejects(rejects: readonly RejectRecord[], cleared: readonly string[]): Promise<void> {

@@ -67,13 +67,14 @@ export class Searcher {
 
   /** Undefined when the store has no ANN index (or too few candidates pass): the caller searches exactly. */
   private async annSearch(query: Float32Array, want: number, options: RankOptions): Promise<RankedRecord[] | undefined> {
-    const total = await this.store.count();
+    let total: number | undefined;
     for (let limit = Math.max(2 * want, 20); ; limit *= 4) {
       const candidates = await this.store.annCandidates(query, limit, options.filter, options.exclude);
       if (!candidates) return undefined;
       const ranked = rankCandidates(query, candidates, want, options);
       if (ranked.length >= want) return ranked;
       // Too few passed the filter (or the index holds fewer): widen, and at the end scan exactly.
+      total ??= await this.store.count();
       if (limit >= total) return undefined;
     }
   }
