@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CliResult, modelArgs, runCli } from '../helpers/cli.js';
+import { startPostgres } from '../helpers/pglite-server.js';
 import { fixtureModelFiles } from '../helpers/tiny-model.js';
 import { writeBeir, writeCirr, writeFashionIq, writeWebQa } from './synthetic.js';
 
@@ -154,6 +155,29 @@ describe('vbge eval, end to end', () => {
       expect(diff.stdout).toMatch(/beir: 1 metrics differ, 41 unchanged/);
     },
     TIMEOUT,
+  );
+
+  it(
+    '--store: the same scores from Postgres + pgvector (subset and id filters included)',
+    async () => {
+      const pg = await startPostgres();
+      try {
+        for (const [name, table] of [
+          ['CIRR', 'eval_cirr'],
+          ['FashionIQ', 'eval_fiq'],
+        ] as const) {
+          const out = join(tmp, `${name}-pg-out`);
+          const r = await runCli(['eval', join(tmp, name), ...model, '--store', pg.url(table), '--output-dir', out, '--threads', '1', '--quiet'], { timeoutMs: TIMEOUT });
+          expect(r.code, r.stderr).toBe(0);
+          const fromPg = JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as Result;
+          const fromLance = JSON.parse(readFileSync(join(tmp, `${name}-out`, `${name}.json`), 'utf8')) as Result;
+          expect(fromPg.scores, name).toEqual(fromLance.scores);
+        }
+      } finally {
+        await pg.close();
+      }
+    },
+    TIMEOUT * 2,
   );
 
   it(
