@@ -23,6 +23,7 @@ interface SearchCommandOptions extends EncoderCliOptions, IndexLocationOptions {
   offset?: string;
   where?: string;
   ann?: boolean;
+  exact?: boolean;
   json?: boolean;
 }
 
@@ -35,7 +36,8 @@ export function registerSearch(program: Command): void {
     .option('--k <n>', 'how many results', '10')
     .option('--offset <n>', 'results to skip (paging)')
     .option('--where <expr>', "metadata filter, e.g. \"year >= 2020 AND kind IN ('photo', 'scan')\"")
-    .option('--ann', "use the store's approximate index (exact scan when there is none)")
+    .option('--ann', "use the store's approximate index (the default when the index has one, built by vbge index --ann)")
+    .option('--exact', 'scan exactly even when the index has an approximate index')
     .option('--json', 'print one JSON array of results')
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--exif-orientation', 'apply EXIF orientation to the query image')
@@ -57,6 +59,7 @@ async function runSearch(opts: SearchCommandOptions): Promise<number> {
   const offset = opts.offset !== undefined ? parseCount(opts.offset, '--offset', 0) : 0;
   parseEncoderOptions(opts);
   if (opts.like !== undefined && (opts.text !== undefined || opts.image !== undefined)) throw new ConfigError('give --like ID, or --text and/or --image, not both');
+  if (opts.ann && opts.exact) throw new ConfigError('give --ann or --exact, not both');
   if (opts.like === undefined && opts.text === undefined && opts.image === undefined) throw new ConfigError('nothing to search for: give --text, --image, both, or --like ID');
   const query: Query = opts.like !== undefined ? { id: opts.like } : { ...(opts.text !== undefined ? { text: opts.text } : {}), ...(opts.image !== undefined ? { image: opts.image } : {}) };
 
@@ -70,7 +73,9 @@ async function runSearch(opts: SearchCommandOptions): Promise<number> {
   try {
     if (opts.like === undefined) encoder = await loadEncoder(opts, manifest.model, location);
     index = await Index.open({ location, ...(encoder ? { encoder } : {}) });
-    const hits = await index.search(query, { k, offset, ann: opts.ann ?? false, ...(opts.where !== undefined ? { where: opts.where } : {}) });
+    // An index built with --ann is searched through its ANN index unless --exact says otherwise.
+    const ann = opts.ann ?? (!opts.exact && (await index.stats()).ann);
+    const hits = await index.search(query, { k, offset, ann, ...(opts.where !== undefined ? { where: opts.where } : {}) });
     process.stdout.write(opts.json ? `${JSON.stringify(hits.map(jsonHit))}\n` : table(hits, offset));
     return 0;
   } finally {
