@@ -205,7 +205,6 @@ export function storeGraphs(cacheDir: string, key: string, write: GraphWriter): 
   return findCachedGraphs(cacheDir, key) ?? { vision: join(finalDir, 'vision.onnx'), text: join(finalDir, 'text.onnx'), pending: [...GRAPHS], version: '' };
 }
 
-
 /** Signals that mean the check process crashed (a bad file), not that it was stopped from outside. */
 const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGFPE']);
 
