@@ -12,7 +12,7 @@ import { Index } from '../index/index.js';
 import { parseShard, type Shard } from '../index/content-key.js';
 import type { IndexRunReport } from '../index/indexer.js';
 import { countSources, readSources } from '../index/sources.js';
-import { openStore } from '../store/open.js';
+import { isPostgresUrl, openStore } from '../store/open.js';
 import { LIMITS } from '../limits.js';
 import { addModelOptions } from './model-options.js';
 import { parsePositiveInt } from './parse.js';
@@ -66,7 +66,8 @@ async function runIndexCommand(paths: string[], opts: IndexCommandOptions): Prom
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new ConfigError(`${path}: no such file or folder`);
   }
-  const sourceOptions = opts.captionExt !== undefined ? { captionExt: opts.captionExt } : {};
+  // The index's own folder is never indexed, also when it lies inside a folder being indexed.
+  const sourceOptions = { ...(opts.captionExt !== undefined ? { captionExt: opts.captionExt } : {}), ...(isPostgresUrl(location) ? {} : { skip: [location] }) };
   const total = opts.quiet ? undefined : await countSources(paths, sourceOptions);
 
   const store = await openStore(location);

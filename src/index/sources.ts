@@ -31,6 +31,8 @@ export interface PendingItem {
 export interface SourceOptions {
   /** Extension of sidecar caption files (`.txt`): `a.jpg` takes `a.txt` as its text. */
   readonly captionExt?: string;
+  /** Folders never walked into (the index's own folder, when it lies inside a folder being indexed). */
+  readonly skip?: readonly string[];
 }
 
 const MANIFEST_EXT = '.jsonl';
@@ -39,6 +41,7 @@ const RESERVED = new Set(['id', 'image', 'text']);
 /** Items from every path, in order; folders in sorted order (byte order of names), so runs are reproducible. */
 export async function* readSources(paths: readonly string[], options: SourceOptions = {}): AsyncGenerator<PendingItem> {
   const captionExt = normaliseExt(options.captionExt);
+  const walk: Walk = { captionExt, skip: new Set((options.skip ?? []).map((p) => resolve(p))) };
   for (const path of paths) {
     let info;
     try {
@@ -47,7 +50,7 @@ export async function* readSources(paths: readonly string[], options: SourceOpti
       yield { source: path, metadata: {}, error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
       continue;
     }
-    if (info.isDirectory()) yield* walkFolder(path, captionExt);
+    if (info.isDirectory()) yield* walkFolder(path, walk);
     else if (extname(path).toLowerCase() === MANIFEST_EXT) yield* readManifest(path);
     else yield fileItem(path, captionExt);
   }
@@ -56,14 +59,15 @@ export async function* readSources(paths: readonly string[], options: SourceOpti
 /** Counts what `readSources` will yield (folder entries and manifest lines), for progress and ETA. */
 export async function countSources(paths: readonly string[], options: SourceOptions = {}): Promise<number> {
   let n = 0;
-  for await (const _ of countingSources(paths, normaliseExt(options.captionExt))) n++;
+  const walk: Walk = { captionExt: normaliseExt(options.captionExt), skip: new Set((options.skip ?? []).map((p) => resolve(p))) };
+  for await (const _ of countingSources(paths, walk)) n++;
   return n;
 }
 
-async function* countingSources(paths: readonly string[], captionExt: string | undefined): AsyncGenerator<unknown> {
+async function* countingSources(paths: readonly string[], walk: Walk): AsyncGenerator<unknown> {
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined);
-    if (info?.isDirectory()) yield* walkFiles(path, captionExt);
+    if (info?.isDirectory()) yield* walkFiles(path, walk);
     else if (info && extname(path).toLowerCase() === MANIFEST_EXT) yield* readJsonLines(path, LIMITS.maxJsonlLineBytes);
     else yield path;
   }
@@ -80,29 +84,42 @@ function fileItem(path: string, captionExt: string | undefined): PendingItem {
   return { id: path, source: path, imagePath: resolve(path), metadata: {}, ...(captionPath ? { captionPath } : {}) };
 }
 
-/** Regular files under `root`, depth first, names in byte order; hidden entries and caption sidecars skipped. */
-async function* walkFiles(root: string, captionExt: string | undefined): AsyncGenerator<string> {
-  let names: { name: string; dir: boolean; file: boolean }[];
+interface Walk {
+  readonly captionExt: string | undefined;
+  readonly skip: ReadonlySet<string>;
+}
+
+/**
+ * Files under `root`, depth first, names in byte order; hidden entries, caption sidecars and
+ * skipped folders left out. A symbolic link to a file is followed; one to a folder is not, so a
+ * link cycle cannot make the walk endless.
+ */
+async function* walkFiles(root: string, walk: Walk): AsyncGenerator<string> {
+  if (walk.skip.has(resolve(root))) return;
+  let entries: { name: string; dir: boolean; file: boolean; link: boolean }[];
   try {
     const dir = await opendir(root);
-    names = [];
-    for await (const entry of dir) names.push({ name: entry.name, dir: entry.isDirectory(), file: entry.isFile() });
+    entries = [];
+    for await (const entry of dir) entries.push({ name: entry.name, dir: entry.isDirectory(), file: entry.isFile(), link: entry.isSymbolicLink() });
   } catch {
-    yield root; // reported by fileItem's read as unreadable
+    yield root; // reported by the item's read as unreadable
     return;
   }
-  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of names) {
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const path = join(root, entry.name);
-    // Symbolic links to folders are not followed: a link cycle cannot make the walk endless.
-    if (entry.dir) yield* walkFiles(path, captionExt);
-    else if (entry.file && !(captionExt && extname(entry.name).toLowerCase() === captionExt)) yield path;
+    if (entry.dir) {
+      yield* walkFiles(path, walk);
+      continue;
+    }
+    const file = entry.file || (entry.link && (await stat(path).then((s) => s.isFile(), () => true))); // a dangling link is reported
+    if (file && !(walk.captionExt && extname(entry.name).toLowerCase() === walk.captionExt)) yield path;
   }
 }
 
-async function* walkFolder(root: string, captionExt: string | undefined): AsyncGenerator<PendingItem> {
-  for await (const path of walkFiles(root, captionExt)) yield fileItem(path, captionExt);
+async function* walkFolder(root: string, walk: Walk): AsyncGenerator<PendingItem> {
+  for await (const path of walkFiles(root, walk)) yield fileItem(path, walk.captionExt);
 }
 
 /** Manifest lines; image paths are relative to the manifest's folder. */
