@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openModelSource } from '../src/model/config.js';
+import { openModelSource } from '../src/load/model-files.js';
 import { buildTextGraph, buildVisionGraph } from '../src/model/visualized-bge.js';
 import { serializeModel } from '../src/onnx/serialize.js';
 import { ModelRunner } from '../src/runtime/model-runner.js';

@@ -4,7 +4,7 @@
  * only: the dropouts do not exist here. The pooler is never used (CLS pooling happens in the glue).
  */
 import type { WeightMap } from '../checkpoint/weight-map.js';
-import type { GraphBuilder, Value } from '../onnx/graph.js';
+import { type GraphBuilder, ONNX_TYPE, type Value } from '../onnx/graph.js';
 import { type BertConfig, headDim } from './bert-config.js';
 import { FP16_MIN, attend, geluErf, headsShape, inQueryBlocks, layerNorm, linear, mergeHeads, splitHeads, toRows } from './layers.js';
 
@@ -19,6 +19,11 @@ export const ATTENTION_BLOCK_ROWS = 512;
 export interface BertBuildOptions {
   /** Override of ATTENTION_BLOCK_ROWS (tests use small blocks on small models); 0 = never block. */
   readonly attentionBlockRows?: number;
+  /**
+   * Compute the last layer for every token, not only for CLS (same CLS bits, more work): for
+   * debug builds whose taps expose every layer's full output.
+   */
+  readonly fullLastLayer?: boolean;
 }
 
 /** The attention block size for this model, or undefined when every sequence fits in one block. */
@@ -33,71 +38,91 @@ export function attentionBlockRows(cfg: BertConfig, options: BertBuildOptions = 
  */
 export function bertEmbeddings(g: GraphBuilder, w: WeightMap, ids: Value, positions: Value, cfg: BertConfig): Value {
   const width = cfg.hiddenSize;
-  const word = w.get('word_embeddings.weight', [cfg.vocabSize, width]);
-  const words = g.op('Gather', [g.initializer(w.key('word_embeddings.weight'), word.data, word.shape), ids], { axis: 0 });
+  const table = (name: string, rows: number): Value => {
+    const t = w.get(name, [rows, width]);
+    return g.initializer(w.key(name), t.data, t.shape);
+  };
+  const words = g.node('Gather', [table('word_embeddings.weight', cfg.vocabSize), ids], { axis: 0 });
   const types = w.get('token_type_embeddings.weight', [cfg.typeVocabSize, width]);
   const typeZero = g.initializer(`${w.key('token_type_embeddings.weight')}[0]`, types.data.slice(0, width), [width]);
-  const pos = g.op('Gather', [positionTable(g, w, cfg), positions], { axis: 0 });
-  const sum = g.op('Add', [g.op('Add', [words, typeZero]), pos]);
+  const pos = g.node('Gather', [table('position_embeddings.weight', cfg.maxPositions), positions], { axis: 0 });
+  const sum = g.node('Add', [g.node('Add', [words, typeZero]), pos]);
   return layerNorm(g, w.scope('LayerNorm'), sum, width, cfg.layerNormEps);
-}
-
-const positionTables = new WeakMap<GraphBuilder, Value>();
-
-/** The position table as one shared initializer per graph. */
-export function positionTable(g: GraphBuilder, w: WeightMap, cfg: BertConfig): Value {
-  let table = positionTables.get(g);
-  if (!table) {
-    const t = w.get('position_embeddings.weight', [cfg.maxPositions, cfg.hiddenSize]);
-    table = g.initializer(w.key('position_embeddings.weight'), t.data, t.shape);
-    positionTables.set(g, table);
-  }
-  return table;
 }
 
 /** 0/1 mask [B, S] → additive [B, 1, 1, S]: (1 − m) · fp16 min, as get_extended_attention_mask. */
 export function extendedAttentionMask(g: GraphBuilder, mask: Value): Value {
-  const m = g.op('Cast', [mask], { to: 1 /* FLOAT */ });
-  const additive = g.op('Mul', [g.op('Sub', [g.f32(1), m]), g.f32(FP16_MIN)]);
-  return g.op('Unsqueeze', [additive, g.i64([1, 2])], {}, 'extended_attention_mask');
+  const m = g.node('Cast', [mask], { to: ONNX_TYPE.float32 });
+  const additive = g.node('Mul', [g.node('Sub', [g.f32(1), m]), g.f32(FP16_MIN)]);
+  return g.node('Unsqueeze', [additive, g.i64([1, 2])], {}, 'extended_attention_mask');
 }
 
-function selfAttention(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig, shape: Value, blockRows: number | undefined): Value {
-  const d = headDim(cfg);
+/** What every layer of one encoder shares. */
+interface EncoderContext {
+  readonly g: GraphBuilder;
+  readonly cfg: BertConfig;
+  /** The additive mask, [B, 1, 1, S]. */
+  readonly mask: Value;
+  /** [B, −1, heads, d]: the shape rows are viewed as before splitting heads. */
+  readonly heads: Value;
+  readonly blockRows: number | undefined;
+}
+
+/** Attention of the query rows `rows` over all rows `x` (both [B·n, W] 2-D). */
+function selfAttention(ctx: EncoderContext, w: WeightMap, x: Value, rows: Value): Value {
+  const { g, cfg, heads } = ctx;
   const dims = { in: cfg.hiddenSize, out: cfg.hiddenSize };
-  const q = splitHeads(g, linear(g, w.scope('query'), x, dims), shape);
-  const kT = splitHeads(g, linear(g, w.scope('key'), x, dims), shape, true);
-  const v = splitHeads(g, linear(g, w.scope('value'), x, dims), shape);
-  const rows = (b: GraphBuilder, qRows: Value): Value => {
-    const raw = b.op('MatMul', [qRows, kT]);
+  const q = splitHeads(g, linear(g, w.scope('query'), rows, dims), heads);
+  const kT = splitHeads(g, linear(g, w.scope('key'), x, dims), heads, true);
+  const v = splitHeads(g, linear(g, w.scope('value'), x, dims), heads);
+  const scale = g.f32(Math.sqrt(headDim(cfg)));
+  const attendRows = (b: GraphBuilder, qRows: Value): Value => {
     // Eager BERT divides the scores by √d after the product (not q·d^-½ before it).
-    const scores = b.op('Add', [b.op('Div', [raw, g.f32(Math.sqrt(d))]), mask]);
+    const scores = b.node('Add', [b.node('Div', [b.node('MatMul', [qRows, kT]), scale]), ctx.mask]);
     return attend(b, scores, v);
   };
-  return mergeHeads(g, blockRows === undefined ? rows(g, q) : inQueryBlocks(g, q, blockRows, rows), cfg.hiddenSize);
-}
-
-/** Post-LN layer: LN(x + dense(attn)), then LN(a + dense(gelu(dense(a)))). */
-function encoderLayer(g: GraphBuilder, w: WeightMap, x: Value, mask: Value, cfg: BertConfig, shape: Value, blockRows: number | undefined): Value {
-  const width = cfg.hiddenSize;
-  const ctx = selfAttention(g, w.scope('attention.self'), x, mask, cfg, shape, blockRows);
-  const attnOut = w.scope('attention.output');
-  const a = layerNorm(g, attnOut.scope('LayerNorm'), g.op('Add', [linear(g, attnOut.scope('dense'), ctx, { in: width, out: width }), x]), width, cfg.layerNormEps);
-  const inter = geluErf(g, linear(g, w.scope('intermediate.dense'), a, { in: width, out: cfg.intermediateSize }));
-  const out = w.scope('output');
-  const y = linear(g, out.scope('dense'), inter, { in: cfg.intermediateSize, out: width });
-  return layerNorm(g, out.scope('LayerNorm'), g.op('Add', [y, a]), width, cfg.layerNormEps);
+  const blocked = ctx.blockRows !== undefined && rows === x;
+  return mergeHeads(g, blocked ? inQueryBlocks(g, q, ctx.blockRows!, attendRows) : attendRows(g, q), cfg.hiddenSize);
 }
 
 /**
- * The encoder stack over [B, S, W] (returned in the same shape); `w` is scoped at `bge_encoder`.
- * Inside, rows are kept 2-D ([B·S, W]) so that each linear layer is one fused Gemm.
+ * Post-LN layer: LN(x + dense(attn)), then LN(a + dense(gelu(dense(a)))), for the rows `rows` of
+ * x (all of them by default); keys and values always come from all rows.
+ */
+function encoderLayer(ctx: EncoderContext, w: WeightMap, x: Value, rows: Value = x): Value {
+  const { g, cfg } = ctx;
+  const width = cfg.hiddenSize;
+  const attn = selfAttention(ctx, w.scope('attention.self'), x, rows);
+  const attnOut = w.scope('attention.output');
+  const a = layerNorm(g, attnOut.scope('LayerNorm'), g.node('Add', [linear(g, attnOut.scope('dense'), attn, { in: width, out: width }), rows]), width, cfg.layerNormEps);
+  const inter = geluErf(g, linear(g, w.scope('intermediate.dense'), a, { in: width, out: cfg.intermediateSize }));
+  const out = w.scope('output');
+  const y = linear(g, out.scope('dense'), inter, { in: cfg.intermediateSize, out: width });
+  return layerNorm(g, out.scope('LayerNorm'), g.node('Add', [y, a]), width, cfg.layerNormEps);
+}
+
+/**
+ * The encoder stack over [B, S, W] → the last layer's CLS state [B, W], the only one the
+ * embedding uses; `w` is scoped at `bge_encoder`. Inside, rows are kept 2-D ([B·S, W]) so that
+ * each linear layer is one fused Gemm.
+ *
+ * The last layer runs its queries and everything after attention for the first two rows of each
+ * sequence only (S ≥ 2: CLS and SEP at least), not all S: every kernel is row-invariant, so CLS
+ * gets the same bits. Two rows, not one: a one-row attention GEMM takes another MLAS kernel.
  */
 export function bertEncoder(g: GraphBuilder, w: WeightMap, x: Value, additiveMask: Value, cfg: BertConfig, batch: Value, options: BertBuildOptions = {}): Value {
-  let h = toRows(g, x, cfg.hiddenSize);
-  const heads = headsShape(g, batch, cfg.numHeads, headDim(cfg));
-  const blockRows = attentionBlockRows(cfg, options);
-  for (let i = 0; i < cfg.numLayers; i++) h = g.tap(`text.layer${i}`, encoderLayer(g, w.scope(`layer.${i}`), h, additiveMask, cfg, heads, blockRows));
-  const sequences = g.op('Concat', [batch, g.i64([-1, cfg.hiddenSize])], { axis: 0 });
-  return g.tap('encoder_output', g.op('Reshape', [h, sequences]));
+  const width = cfg.hiddenSize;
+  const ctx: EncoderContext = { g, cfg, mask: additiveMask, heads: headsShape(g, batch, cfg.numHeads, headDim(cfg)), blockRows: attentionBlockRows(cfg, options) };
+  const sequences = g.node('Concat', [batch, g.i64([-1, width])], { axis: 0 });
+  const cls = (rows: Value): Value => g.node('Gather', [g.node('Reshape', [rows, sequences]), g.i64(0)], { axis: 1 });
+  const last = cfg.numLayers - 1;
+  let h = toRows(g, x, width);
+  for (let i = 0; i < last; i++) h = g.tap(`text.layer${i}`, encoderLayer(ctx, w.scope(`layer.${i}`), h));
+  if (options.fullLastLayer) {
+    const out = g.tap(`text.layer${last}`, encoderLayer(ctx, w.scope(`layer.${last}`), h));
+    g.tap('encoder_output', g.node('Reshape', [out, sequences]));
+    return cls(out);
+  }
+  const firstTwo = toRows(g, g.node('Slice', [g.node('Reshape', [h, sequences]), g.i64([0]), g.i64([2]), g.i64([1])]), width);
+  return cls(encoderLayer(ctx, w.scope(`layer.${last}`), h, firstTwo));
 }

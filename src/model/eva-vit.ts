@@ -59,69 +59,81 @@ function ropeTables(g: GraphBuilder, w: WeightMap, cfg: EvaVisionConfig): Rope {
 /** Conv2d(3, W, P, stride P) → flatten → [B, N, W]; patches in row-major order. */
 function patchEmbed(g: GraphBuilder, w: WeightMap, pixels: Value, cfg: EvaVisionConfig): Value {
   const p = cfg.patchSize;
-  const conv = g.op(
+  const conv = g.node(
     'Conv',
     [pixels, param(g, w, 'proj.weight', [cfg.width, 3, p, p]), param(g, w, 'proj.bias', [cfg.width])],
     { kernel_shape: [p, p], strides: [p, p] },
     'patch_embed',
   );
-  const flat = g.op('Reshape', [conv, g.i64([0, cfg.width, -1])]);
-  return g.op('Transpose', [flat], { perm: [0, 2, 1] });
+  const flat = g.node('Reshape', [conv, g.i64([0, cfg.width, -1])]);
+  return g.node('Transpose', [flat], { perm: [0, 2, 1] });
 }
 
 /** concat(CLS, patches) + pos_embed → [B, 1+N, W]. */
 function addClsAndPositions(g: GraphBuilder, w: WeightMap, batch: Value, patches: Value, cfg: EvaVisionConfig): Value {
-  const clsShape = g.op('Concat', [batch, g.i64([1, cfg.width])], { axis: 0 });
-  const cls = g.op('Expand', [param(g, w, 'cls_token', [1, 1, cfg.width]), clsShape]);
-  const tokens = g.op('Concat', [cls, patches], { axis: 1 });
-  return g.op('Add', [tokens, param(g, w, 'pos_embed', [1, numPatches(cfg) + 1, cfg.width])], {}, 'block_input');
+  const clsShape = g.node('Concat', [batch, g.i64([1, cfg.width])], { axis: 0 });
+  const cls = g.node('Expand', [param(g, w, 'cls_token', [1, 1, cfg.width]), clsShape]);
+  const tokens = g.node('Concat', [cls, patches], { axis: 1 });
+  return g.node('Add', [tokens, param(g, w, 'pos_embed', [1, numPatches(cfg) + 1, cfg.width])], {}, 'block_input');
 }
 
 /** RoPE on q ([B, H, 1+N, d]): x·cos + swap(x)·signedSin; the CLS row is the identity. */
 function applyRope(g: GraphBuilder, x: Value, rope: Rope): Value {
-  const swapped = g.op('MatMul', [x, rope.pairSwap]);
-  return g.op('Add', [g.op('Mul', [x, rope.cos]), g.op('Mul', [swapped, rope.signedSin])]);
+  const swapped = g.node('MatMul', [x, rope.pairSwap]);
+  return g.node('Add', [g.node('Mul', [x, rope.cos]), g.node('Mul', [swapped, rope.signedSin])]);
 }
 
 /** The same rotation on keys held transposed, [B, H, d, 1+N] (the swap matrix is symmetric). */
 function applyRopeTransposed(g: GraphBuilder, xT: Value, rope: Rope): Value {
-  const swapped = g.op('MatMul', [rope.pairSwap, xT]);
-  return g.op('Add', [g.op('Mul', [xT, rope.cosT]), g.op('Mul', [swapped, rope.signedSinT])]);
+  const swapped = g.node('MatMul', [rope.pairSwap, xT]);
+  return g.node('Add', [g.node('Mul', [xT, rope.cosT]), g.node('Mul', [swapped, rope.signedSinT])]);
+}
+
+/** What every block of one tower shares. */
+interface TowerContext {
+  readonly g: GraphBuilder;
+  readonly cfg: EvaVisionConfig;
+  readonly rope: Rope;
+  /** [B, −1, heads, d]: the shape token rows are viewed as before splitting heads. */
+  readonly heads: Value;
 }
 
 /** Sub-LN attention: q/v biases (no k bias), RoPE, scaled dot product, inner LayerNorm, proj. */
-function attention(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope, shape: Value): Value {
+function attention(ctx: TowerContext, w: WeightMap, x: Value): Value {
+  const { g, cfg, rope, heads } = ctx;
   const width = cfg.width;
   const dims = { in: width, out: width };
   const q = linear(g, w, x, dims, { weight: 'q_proj.weight', bias: 'q_bias' });
   const k = linear(g, w, x, dims, { weight: 'k_proj.weight', bias: null });
   const v = linear(g, w, x, dims, { weight: 'v_proj.weight', bias: 'v_bias' });
-  const qh = applyRope(g, splitHeads(g, q, shape), rope);
-  const khT = applyRopeTransposed(g, splitHeads(g, k, shape, true), rope);
-  const vh = splitHeads(g, v, shape);
-  const scaled = g.op('Mul', [qh, g.f32(cfg.headWidth ** -0.5)]);
-  const scores = g.op('MatMul', [scaled, khT]);
+  const qh = applyRope(g, splitHeads(g, q, heads), rope);
+  const khT = applyRopeTransposed(g, splitHeads(g, k, heads, true), rope);
+  const vh = splitHeads(g, v, heads);
+  const scaled = g.node('Mul', [qh, g.f32(cfg.headWidth ** -0.5)]);
+  const scores = g.node('MatMul', [scaled, khT]);
   const merged = mergeHeads(g, attend(g, scores, vh), width);
   const normed = layerNorm(g, w.scope('inner_attn_ln'), merged, width, cfg.layerNormEps);
   return linear(g, w.scope('proj'), normed, dims);
 }
 
 /** SwiGLU: w3(ffn_ln(silu(w1·x) ⊙ w2·x)). */
-function swiGlu(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig): Value {
+function swiGlu(ctx: TowerContext, w: WeightMap, x: Value): Value {
+  const { g, cfg } = ctx;
   const hidden = mlpHidden(cfg);
   const up = { in: cfg.width, out: hidden };
   const gate = silu(g, linear(g, w.scope('w1'), x, up));
   const value = linear(g, w.scope('w2'), x, up);
-  const normed = layerNorm(g, w.scope('ffn_ln'), g.op('Mul', [gate, value]), hidden, cfg.layerNormEps);
+  const normed = layerNorm(g, w.scope('ffn_ln'), g.node('Mul', [gate, value]), hidden, cfg.layerNormEps);
   return linear(g, w.scope('w3'), normed, { in: hidden, out: cfg.width });
 }
 
 /** Pre-norm block: x + attn(norm1(x)), then x + mlp(norm2(x)); no layer scale. */
-function block(g: GraphBuilder, w: WeightMap, x: Value, cfg: EvaVisionConfig, rope: Rope, shape: Value): Value {
-  const a = attention(g, w.scope('attn'), layerNorm(g, w.scope('norm1'), x, cfg.width, cfg.layerNormEps), cfg, rope, shape);
-  const h = g.op('Add', [x, a]);
-  const m = swiGlu(g, w.scope('mlp'), layerNorm(g, w.scope('norm2'), h, cfg.width, cfg.layerNormEps), cfg);
-  return g.op('Add', [h, m]);
+function block(ctx: TowerContext, w: WeightMap, x: Value): Value {
+  const { g, cfg } = ctx;
+  const a = attention(ctx, w.scope('attn'), layerNorm(g, w.scope('norm1'), x, cfg.width, cfg.layerNormEps));
+  const h = g.node('Add', [x, a]);
+  const m = swiGlu(ctx, w.scope('mlp'), layerNorm(g, w.scope('norm2'), h, cfg.width, cfg.layerNormEps));
+  return g.node('Add', [h, m]);
 }
 
 /**
@@ -134,9 +146,8 @@ export function evaVisionTower(g: GraphBuilder, w: WeightMap, pixels: Value, cfg
   const batch = batchDim(g, pixels);
   const patches = g.tap('vision.patch_embed', patchEmbed(g, w.scope('patch_embed'), pixels, cfg));
   let x = toRows(g, g.tap('vision.block_input', addClsAndPositions(g, w, batch, patches, cfg)), cfg.width);
-  const rope = ropeTables(g, w.scope('rope'), cfg);
-  const shape = headsShape(g, batch, numHeads(cfg), cfg.headWidth);
-  for (let i = 0; i < cfg.layers; i++) x = g.tap(`vision.block${i}`, block(g, w.scope(`blocks.${i}`), x, cfg, rope, shape));
-  const tokens = g.op('Reshape', [x, g.i64([-1, numPatches(cfg) + 1, cfg.width])]);
+  const ctx: TowerContext = { g, cfg, rope: ropeTables(g, w.scope('rope'), cfg), heads: headsShape(g, batch, numHeads(cfg), cfg.headWidth) };
+  for (let i = 0; i < cfg.layers; i++) x = g.tap(`vision.block${i}`, block(ctx, w.scope(`blocks.${i}`), x));
+  const tokens = g.node('Reshape', [x, g.i64([-1, numPatches(cfg) + 1, cfg.width])]);
   return g.tap('vision.encode_image_tokens', tokens);
 }

@@ -3,7 +3,7 @@
  * the checkpoint's own names from a scoped WeightMap.
  */
 import type { WeightMap } from '../checkpoint/weight-map.js';
-import type { GraphBuilder, Value } from '../onnx/graph.js';
+import { type GraphBuilder, ONNX_TYPE, type Value } from '../onnx/graph.js';
 
 /** float16's most negative finite value: upstream's additive mask for padded keys (spec §4.3). */
 export const FP16_MIN = -65504;
@@ -39,13 +39,13 @@ export function linear(
   const biasName = names.bias === undefined ? 'bias' : names.bias;
   const weight = w.get(weightName, [dims.out, dims.in]);
   const wt = g.initializer(`${w.key(weightName)}^T`, transpose2d(weight.data, dims.out, dims.in), [dims.in, dims.out]);
-  const y = g.op('MatMul', [x, wt], {}, w.key(weightName).replace(/\.weight$/, ''));
-  return biasName === null ? y : g.op('Add', [y, param(g, w, biasName, [dims.out])]);
+  const y = g.node('MatMul', [x, wt], {}, w.key(weightName).replace(/\.weight$/, ''));
+  return biasName === null ? y : g.node('Add', [y, param(g, w, biasName, [dims.out])]);
 }
 
 /** LayerNorm over the last axis with the module's weight and bias. */
 export function layerNorm(g: GraphBuilder, w: WeightMap, x: Value, width: number, eps: number): Value {
-  return g.op(
+  return g.node(
     'LayerNormalization',
     [x, param(g, w, 'weight', [width]), param(g, w, 'bias', [width])],
     { axis: -1, epsilon: { float: eps } },
@@ -58,17 +58,17 @@ export function layerNorm(g: GraphBuilder, w: WeightMap, x: Value, width: number
  * constant weight and a bias Add is what ONNX Runtime fuses into one Gemm at the pinned level.
  */
 export function toRows(g: GraphBuilder, x: Value, width: number): Value {
-  return g.op('Reshape', [x, g.i64([-1, width])]);
+  return g.node('Reshape', [x, g.i64([-1, width])]);
 }
 
 /** The int64 [1] tensor holding the batch size of `input` (its first dimension). */
 export function batchDim(g: GraphBuilder, input: Value): Value {
-  return g.op('Slice', [g.op('Shape', [input]), g.i64([0]), g.i64([1])], {}, 'batch_dim');
+  return g.node('Slice', [g.node('Shape', [input]), g.i64([0]), g.i64([1])], {}, 'batch_dim');
 }
 
 /** The shape [B, −1, heads, d] that rows are viewed as before splitting heads; build it once per graph. */
 export function headsShape(g: GraphBuilder, batch: Value, heads: number, headDim: number): Value {
-  return g.op('Concat', [batch, g.i64([-1, heads, headDim])], { axis: 0 }, 'heads_shape');
+  return g.node('Concat', [batch, g.i64([-1, heads, headDim])], { axis: 0 }, 'heads_shape');
 }
 
 /**
@@ -76,20 +76,20 @@ export function headsShape(g: GraphBuilder, batch: Value, heads: number, headDim
  * (keys, ready for q·kᵀ without a second transpose).
  */
 export function splitHeads(g: GraphBuilder, x: Value, shape: Value, transposed = false): Value {
-  const r = g.op('Reshape', [x, shape]);
-  return g.op('Transpose', [r], { perm: transposed ? [0, 2, 3, 1] : [0, 2, 1, 3] });
+  const r = g.node('Reshape', [x, shape]);
+  return g.node('Transpose', [r], { perm: transposed ? [0, 2, 3, 1] : [0, 2, 1, 3] });
 }
 
 /** [B, heads, S, d] → rows [B·S, heads·d]. */
 export function mergeHeads(g: GraphBuilder, x: Value, width: number): Value {
-  const t = g.op('Transpose', [x], { perm: [0, 2, 1, 3] });
-  return g.op('Reshape', [t, g.i64([-1, width])]);
+  const t = g.node('Transpose', [x], { perm: [0, 2, 1, 3] });
+  return g.node('Reshape', [t, g.i64([-1, width])]);
 }
 
 /** softmax(scores)·v over the last axis. */
 export function attend(g: GraphBuilder, scores: Value, v: Value): Value {
-  const probs = g.op('Softmax', [scores], { axis: -1 });
-  return g.op('MatMul', [probs, v]);
+  const probs = g.node('Softmax', [scores], { axis: -1 });
+  return g.node('MatMul', [probs, v]);
 }
 
 /**
@@ -103,35 +103,35 @@ export function attend(g: GraphBuilder, scores: Value, v: Value): Value {
  * `rowsFn` adds its nodes to the loop body, which reads the outer graph's values by name.
  */
 export function inQueryBlocks(g: GraphBuilder, q: Value, rows: number, rowsFn: (body: GraphBuilder, qRows: Value) => Value): Value {
-  const length = g.op('Slice', [g.op('Shape', [q]), g.i64([2]), g.i64([3])]);
+  const length = g.node('Slice', [g.node('Shape', [q]), g.i64([2]), g.i64([3])]);
   // max(1, ⌈(S − 1) / rows⌉), as ⌊(S − 2) / rows⌋ + 1 (ONNX integer Div truncates toward zero).
-  const trips = g.op('Max', [g.op('Add', [g.op('Div', [g.op('Sub', [length, g.i64([2])]), g.i64([rows])]), g.i64([1])]), g.i64([1])], {}, 'query_blocks');
-  const lastTrip = g.op('Sub', [trips, g.i64([1])]);
-  const none = g.op('Slice', [q, g.i64([0]), g.i64([0]), g.i64([2])]);
+  const trips = g.node('Max', [g.node('Add', [g.node('Div', [g.node('Sub', [length, g.i64([2])]), g.i64([rows])]), g.i64([1])]), g.i64([1])], {}, 'query_blocks');
+  const lastTrip = g.node('Sub', [trips, g.i64([1])]);
+  const none = g.node('Slice', [q, g.i64([0]), g.i64([0]), g.i64([2])]);
   const body = g.subgraph('query_block');
   const iteration = body.input(`${body.name}.iteration`, 'int64', []);
   const going = body.input(`${body.name}.cond`, 'bool', []);
   const done = body.input(`${body.name}.done`, 'float32', null);
-  const start = body.op('Mul', [iteration, g.i64([rows])]);
+  const start = body.node('Mul', [iteration, g.i64([rows])]);
   // The last block runs to the end: Slice clamps an end past S.
-  const toEnd = body.op('Mul', [body.op('Cast', [body.op('Equal', [iteration, lastTrip])], { to: 7 /* INT64 */ }), length]);
-  const end = body.op('Add', [body.op('Add', [start, g.i64([rows])]), toEnd]);
-  const qRows = body.op('Slice', [q, start, end, g.i64([2])]);
+  const toEnd = body.node('Mul', [body.node('Cast', [body.node('Equal', [iteration, lastTrip])], { to: ONNX_TYPE.int64 }), length]);
+  const end = body.node('Add', [body.node('Add', [start, g.i64([rows])]), toEnd]);
+  const qRows = body.node('Slice', [q, start, end, g.i64([2])]);
   // A loop-carried value may change shape between iterations; scan outputs may not, and the last block is longer.
-  body.output(body.op('Identity', [going]), 'bool', []);
-  body.output(body.op('Concat', [done, rowsFn(body, qRows)], { axis: 2 }), 'float32', null);
-  return g.op('Loop', [trips, g.initializer('true', Uint8Array.of(1), [], 'bool'), none], { body: { graph: body } }, 'attention_rows');
+  body.output(body.node('Identity', [going]), 'bool', []);
+  body.output(body.node('Concat', [done, rowsFn(body, qRows)], { axis: 2 }), 'float32', null);
+  return g.node('Loop', [trips, g.bool(true), none], { body: { graph: body } }, 'attention_rows');
 }
 
 /** Exact (erf) GELU as torch computes it: x · 0.5 · (1 + erf(x / √2)). */
 export function geluErf(g: GraphBuilder, x: Value): Value {
-  const e = g.op('Erf', [g.op('Mul', [x, g.f32(Math.SQRT1_2)])]);
-  const half = g.op('Mul', [x, g.f32(0.5)]);
-  return g.op('Mul', [half, g.op('Add', [e, g.f32(1)])]);
+  const e = g.node('Erf', [g.node('Mul', [x, g.f32(Math.SQRT1_2)])]);
+  const half = g.node('Mul', [x, g.f32(0.5)]);
+  return g.node('Mul', [half, g.node('Add', [e, g.f32(1)])]);
 }
 
 /** SiLU as torch's CPU kernel computes it: x / (1 + exp(−x)). */
 export function silu(g: GraphBuilder, x: Value): Value {
-  const denom = g.op('Add', [g.op('Exp', [g.op('Neg', [x])]), g.f32(1)]);
-  return g.op('Div', [x, denom]);
+  const denom = g.node('Add', [g.node('Exp', [g.node('Neg', [x])]), g.f32(1)]);
+  return g.node('Div', [x, denom]);
 }

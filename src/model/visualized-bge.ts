@@ -70,19 +70,20 @@ export function buildVisionGraph(w: WeightMap, cfg: VisualizedBgeConfig): GraphB
   const n = imageTokenCount(cfg);
   const pixels = g.input('pixel_values', 'float32', ['batch', 3, imageSize, imageSize]);
   const tokens = evaVisionTower(g, w.scope('model_visual.visual'), pixels, cfg.vision);
-  const patches = g.op('Slice', [tokens, g.i64([1]), g.i64([END]), g.i64([1])]);
+  const patches = g.node('Slice', [tokens, g.i64([1]), g.i64([END]), g.i64([1])]);
   const projected = g.tap('visual_proj', linear(g, w.scope('visual_proj'), patches, { in: width, out: width }));
   const emb = w.scope('bge_embeddings');
   const table = emb.get('position_embeddings.weight', [cfg.text.maxPositions, cfg.text.hiddenSize]);
   const rows = g.initializer(`${emb.key('position_embeddings.weight')}[1:${n + 1}]`, table.data.slice(width, (n + 1) * width), [n, width]);
-  const imageTokens = layerNorm(g, emb.scope('LayerNorm'), g.op('Add', [projected, rows]), width, cfg.text.layerNormEps);
+  const imageTokens = layerNorm(g, emb.scope('LayerNorm'), g.node('Add', [projected, rows]), width, cfg.text.layerNormEps);
   g.tap('image_tokens_pos_ln', imageTokens);
   g.output(imageTokens, 'float32', ['batch', n, width], 'image_tokens');
   return g;
 }
 
 /**
- * [CLS | image tokens | text tokens] → BGE encoder → L2-normalised CLS state [B, W].
+ * [CLS | image tokens | text tokens] → BGE encoder → L2-normalised CLS state [B, W]. `options`:
+ * `fullLastLayer` for debug builds that tap every layer's full output.
  * Text-only inputs pass zero image tokens. Inputs:
  * - input_ids, position_ids [B, T] int64;
  * - attention_mask [B, N' + T] int64 (1 = attend), image part first;
@@ -97,18 +98,17 @@ export function buildTextGraph(w: WeightMap, cfg: VisualizedBgeConfig, options: 
   const imageTokens = g.input('image_tokens', 'float32', ['batch', 'image_tokens', width]);
 
   const prompt = g.tap('prompt_embeddings', bertEmbeddings(g, w.scope('bge_embeddings'), ids, positions, cfg.text));
-  const cls = g.op('Slice', [prompt, g.i64([0]), g.i64([1]), g.i64([1])]);
-  const rest = g.op('Slice', [prompt, g.i64([1]), g.i64([END]), g.i64([1])]);
-  const sequence = g.tap('encoder_input', g.op('Concat', [cls, imageTokens, rest], { axis: 1 }));
+  const cls = g.node('Slice', [prompt, g.i64([0]), g.i64([1]), g.i64([1])]);
+  const rest = g.node('Slice', [prompt, g.i64([1]), g.i64([END]), g.i64([1])]);
+  const sequence = g.tap('encoder_input', g.node('Concat', [cls, imageTokens, rest], { axis: 1 }));
   const additive = g.tap('extended_attention_mask', extendedAttentionMask(g, mask));
-  const hidden = bertEncoder(g, w.scope('bge_encoder'), sequence, additive, cfg.text, batchDim(g, ids), options);
-  g.output(l2NormalizedCls(g, hidden), 'float32', ['batch', width], 'embedding');
+  const state = bertEncoder(g, w.scope('bge_encoder'), sequence, additive, cfg.text, batchDim(g, ids), options);
+  g.output(l2Normalized(g, state), 'float32', ['batch', width], 'embedding');
   return g;
 }
 
-/** hidden[:, 0] / max(‖hidden[:, 0]‖₂, 1e-12), as F.normalize. */
-function l2NormalizedCls(g: GraphBuilder, hidden: Value): Value {
-  const cls = g.op('Gather', [hidden, g.i64(0)], { axis: 1 });
-  const norm = g.op('ReduceL2', [cls], { axes: [-1], keepdims: 1 });
-  return g.tap('embedding', g.op('Div', [cls, g.op('Max', [norm, g.f32(1e-12)])]));
+/** The CLS state [B, W] / max(‖·‖₂, 1e-12), as F.normalize. */
+function l2Normalized(g: GraphBuilder, state: Value): Value {
+  const norm = g.node('ReduceL2', [state], { axes: [-1], keepdims: 1 });
+  return g.tap('embedding', g.node('Div', [state, g.node('Max', [norm, g.f32(1e-12)])]));
 }

@@ -30,6 +30,45 @@ export interface InitializerDef {
   readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
 }
 
+/**
+ * The ONNX ops our graphs use, each with its attributes (opset 17). Model code adds nodes through
+ * `node()`, typed by this map, so an op name or attribute typo is a compile error; `op()` is the
+ * untyped primitive underneath.
+ */
+export interface Ops {
+  Add: {};
+  Cast: { to: number };
+  Concat: { axis: number };
+  Conv: { kernel_shape: number[]; strides: number[] };
+  Div: {};
+  Equal: {};
+  Erf: {};
+  Exp: {};
+  Expand: {};
+  Gather: { axis: number };
+  Identity: {};
+  LayerNormalization: { axis: number; epsilon: { float: number } };
+  Loop: { body: { graph: GraphBuilder } };
+  MatMul: {};
+  Max: {};
+  Mul: {};
+  Neg: {};
+  ReduceL2: { axes: number[]; keepdims: number };
+  Reshape: {};
+  Shape: {};
+  Slice: {};
+  Softmax: { axis: number };
+  Sub: {};
+  Transpose: { perm: number[] };
+  Unsqueeze: {};
+}
+
+/** `node()`'s trailing arguments: the attributes (required when the op has any), then an output name. */
+type NodeArgs<T extends keyof Ops> = {} extends Ops[T] ? [attributes?: Ops[T], outName?: string] : [attributes: Ops[T], outName?: string];
+
+/** ONNX TensorProto element type codes, for Cast. */
+export const ONNX_TYPE = { float32: 1, int64: 7 } as const;
+
 export interface IoDef {
   readonly name: string;
   readonly elemType: ElemType;
@@ -92,19 +131,41 @@ export class GraphBuilder {
     return { name: unique };
   }
 
+  /** Small constants by type and value: each is one initializer, however often the model asks for it. */
+  private readonly constants = new Map<string, Value>();
+
+  private constant(elemType: ElemType, values: number | readonly number[], make: (arr: readonly number[]) => InitializerDef['data']): Value {
+    const key = `${elemType}:${typeof values === 'number' ? values : `[${values.join(',')}]`}`;
+    let value = this.constants.get(key);
+    if (!value) {
+      const arr = typeof values === 'number' ? [values] : values;
+      value = this.initializer(`const_${elemType}`, make(arr), typeof values === 'number' ? [] : [arr.length], elemType);
+      this.constants.set(key, value);
+    }
+    return value;
+  }
+
   /** A scalar or 1-D float32 constant. */
-  f32(values: number | readonly number[], name = 'const_f32'): Value {
-    const arr = typeof values === 'number' ? [values] : values;
-    return this.initializer(name, Float32Array.from(arr), typeof values === 'number' ? [] : [arr.length], 'float32');
+  f32(values: number | readonly number[]): Value {
+    return this.constant('float32', values, (arr) => Float32Array.from(arr));
   }
 
   /** A scalar or 1-D int64 constant (shapes, axes, indices). */
-  i64(values: number | readonly number[], name = 'const_i64'): Value {
-    const arr = typeof values === 'number' ? [values] : values;
-    return this.initializer(name, BigInt64Array.from(arr, (v) => BigInt(v)), typeof values === 'number' ? [] : [arr.length], 'int64');
+  i64(values: number | readonly number[]): Value {
+    return this.constant('int64', values, (arr) => BigInt64Array.from(arr, (v) => BigInt(v)));
   }
 
-  /** Adds one node with a single output. */
+  /** A scalar bool constant. */
+  bool(value: boolean): Value {
+    return this.constant('bool', value ? 1 : 0, (arr) => Uint8Array.from(arr));
+  }
+
+  /** Adds one node of an op in `Ops`, with a single output. */
+  node<T extends keyof Ops>(opType: T, inputs: readonly (Value | null)[], ...[attributes, outName]: NodeArgs<T>): Value {
+    return this.op(opType, inputs, attributes ?? {}, outName);
+  }
+
+  /** Adds one node with a single output (untyped: prefer `node()`). */
   op(opType: string, inputs: readonly (Value | null)[], attributes: Record<string, AttrValue> = {}, outName?: string, domain = ''): Value {
     return this.opN(opType, inputs, 1, attributes, outName, domain)[0]!;
   }

@@ -7,7 +7,7 @@ import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION } from './session.js';
 
 /** Bump when the graphs built from a checkpoint could compute any bit differently. */
-export const GRAPH_BUILDER_VERSION = 'vbge-graphs/4';
+export const GRAPH_BUILDER_VERSION = 'vbge-graphs/5';
 export const LIBRARY_VERSION = 'visualized-bge@0.1.0';
 
 export interface Provenance {

@@ -25,7 +25,8 @@ export class TappedModel {
 
   static async create(model: FixtureModel, threads = 1): Promise<TappedModel> {
     const vg = buildVisionGraph(model.weights, model.config);
-    const tg = buildTextGraph(model.weights, model.config);
+    // Every layer in full, so that the taps hold whole tensors (production graphs stop the last layer at CLS).
+    const tg = buildTextGraph(model.weights, model.config, { fullLastLayer: true });
     const vision = await createSession(serializeModel(vg, { tapOutputs: [...vg.taps.keys()] }), { threads });
     const text = await createSession(serializeModel(tg, { tapOutputs: [...tg.taps.keys()] }), { threads });
     return new TappedModel(model, vg, tg, vision, text);
