@@ -86,25 +86,33 @@ async function* indexItems(corpus: readonly CorpusEntry[], rejects: Reject[], wi
 /** Single quotes doubled: the filter language's string literal. */
 const quoted = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Promise<TaskOutcome> {
-  const { encoder, index, cutoffs, onProgress } = options;
+/** Puts the corpus into the index; rejects sorted by source, so that result files never vary. */
+async function addCorpus(task: EvalTask, index: EvalIndex, onProgress: EvaluateOptions['onProgress']): Promise<TaskOutcome['corpus'] & { notes: string[] }> {
   const total = task.corpus.length;
   const readRejects: Reject[] = [];
   // CIRR's subset ranking filters on the item's id, so the id is also kept as metadata.
   const withIds = task.queries.some((q) => q.subsetCandidates !== undefined);
-  let rejectedCount = 0;
+  let rejectedByIndex = 0;
   const added = await index.add(indexItems(task.corpus, readRejects, withIds), {
     truncate: TRUNCATE,
     onProgress: (p) => {
-      rejectedCount = Math.max(rejectedCount, p.rejected);
+      rejectedByIndex = Math.max(rejectedByIndex, p.rejected);
       onProgress?.({ stage: 'corpus', done: p.done + readRejects.length, rejected: p.rejected + readRejects.length, total });
     },
   });
+  // The index reports its first rejects only; the progress count has them all.
+  const rejected = Math.max(rejectedByIndex, added.rejects.length) + readRejects.length;
   const notes: string[] = [];
   // An index reused from another corpus holds items this one lacks: they compete in every ranking.
-  const extra = (await index.stats()).items - (total - Math.max(rejectedCount, added.rejects.length) - readRejects.length);
+  const extra = (await index.stats()).items - (total - rejected);
   if (extra > 0) notes.push(`the index holds ${extra} items that are not in this corpus; they take part in every ranking (use a fresh --output-dir or index for this corpus alone)`);
   const rejects = [...readRejects, ...added.rejects].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  return { items: total, added: added.added, unchanged: added.unchanged, rejected, rejects, notes };
+}
+
+export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Promise<TaskOutcome> {
+  const { encoder, index, cutoffs, onProgress } = options;
+  const { notes, ...corpus } = await addCorpus(task, index, onProgress);
 
   // Which corpus ids each subset's queries may retrieve (and so count as relevant).
   const perSubsetCorpus = task.corpus.some((e) => e.subset !== undefined);
@@ -160,12 +168,7 @@ export async function evaluateTask(task: EvalTask, options: EvaluateOptions): Pr
     const failed = failedPerSubset.get(subset) ?? 0;
     return { subset, metrics: run.metrics, queries: (ranked.get(subset)?.length ?? 0) + failed, scored: run.scored, withoutRelevant: run.withoutRelevant, failed };
   });
-  return {
-    subsets,
-    corpus: { items: total, added: added.added, unchanged: added.unchanged, rejected: Math.max(rejectedCount, added.rejects.length) + readRejects.length, rejects },
-    failedQueries,
-    notes,
-  };
+  return { subsets, corpus, failedQueries, notes };
 }
 
 function queryInput(q: EvalQuery): { text?: string; image?: string; name: string } {
