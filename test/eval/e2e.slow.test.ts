@@ -2,7 +2,7 @@
  * `vbge eval` end to end, per layout: synthetic data sets in each native layout (written from the
  * fixture images), the tiny fixture model, the real Index. Each run happens twice into the same
  * output folder (the second reuses the index); the result files must be byte-identical apart from
- * the timestamp and the duration.
+ * the timestamp and the duration. Slow (~4 min on a shared 2-core host: seventeen `vbge` processes).
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
