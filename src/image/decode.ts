@@ -120,11 +120,13 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
 
   let mode = header.mode;
   let orientationOnLoad = 1;
+  let failOn: 'error' | 'warning' = 'error';
   if (header.format === 'TIFF') {
     const layout = readTiffLayout(bytes);
     if ('problem' in layout) throw new InputError(inputName, `TIFF: ${layout.problem}`);
     mode = layout.mode;
     orientationOnLoad = layout.orientation;
+    if (layout.jpeg) failOn = 'warning';
   }
   if (mode === 'I') {
     throw new InputError(
@@ -134,7 +136,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   }
 
   const sharpInput = {
-    failOn: 'error' as const,
+    failOn,
     limitInputPixels: limits.maxPixels,
     sequentialRead: true,
     pages: 1,
@@ -265,6 +267,9 @@ function decodeFailure(inputName: string, format: ImageFormat, err: unknown): In
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
   if (/pixel limit/i.test(msg)) {
     return new InputError(inputName, `${format}: image exceeds the pixel limit (${msg})`, { cause: err });
+  }
+  if (/warning treated as error/i.test(msg)) {
+    return new InputError(inputName, `${format}: the JPEG-compressed data is corrupt (libjpeg warns; Pillow's libtiff recovers from corrupt data differently, so we refuse)`, { cause: err });
   }
   if (/timeout/i.test(msg)) {
     return new LimitError(inputName, 'image decode time (seconds)', LIMITS.imageDecodeTimeoutSeconds, LIMITS.imageDecodeTimeoutSeconds, msg);

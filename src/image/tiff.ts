@@ -13,6 +13,11 @@ export interface TiffImageLayout {
   mode: PillowMode;
   /** Orientation tag (274) as Pillow 9.4 applies it on load: 1 (none) to 8. */
   orientation: number;
+  /**
+   * JPEG-compressed: clean data decodes alike, but libtiff's recovery from corrupt JPEG data differs
+   * between our build and Pillow's, so the decoder must treat libjpeg's warnings as errors.
+   */
+  jpeg: boolean;
 }
 
 export type TiffLayout = TiffImageLayout | { problem: string };
@@ -34,8 +39,9 @@ const TAG_TILE_OFFSETS = 324;
 const TAG_EXTRA_SAMPLES = 338;
 const TAG_SAMPLE_FORMAT = 339;
 
-/** none, LZW, Adobe deflate, PackBits, old deflate: lossless codecs whose output is unambiguous. */
-const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32773, 32946]);
+/** none, LZW, Adobe deflate, PackBits, old deflate, and JPEG (for the layouts in `JPEG_LAYOUTS`). */
+const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32773, 32946, 7]);
+const COMPRESSION_JPEG = 7;
 /** Value sizes of the field types Pillow 9.4 loads; it ignores entries of any other type. */
 const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8 };
 /** Longest value array we read: the tags that decide the layout hold one value per sample. */
@@ -136,7 +142,18 @@ const SUPPORTED: ReadonlyMap<string, PillowMode> = new Map<string, PillowMode>([
   [key(3, [4], []), 'P'],
   [key(3, [8], []), 'P'],
   [key(5, [8, 8, 8, 8], []), 'CMYK'],
+  [key(6, [8, 8, 8], []), 'RGB'], // YCbCr: JPEG-compressed only (libtiff converts to RGB for Pillow too)
 ]);
+
+/** JPEG-compressed layouts whose pixels libtiff gives Pillow and us alike: grey, RGB, YCbCr. */
+const JPEG_LAYOUTS = new Set([key(1, [8], []), key(2, [8, 8, 8], []), key(6, [8, 8, 8], [])]);
+
+/**
+ * Planar (one plane per sample) layouts we read. Pillow reads uncompressed planes with one letter
+ * of the raw mode per plane, which is right only for these plain 8-bit layouts (for grey+alpha it
+ * has no unpacker and fails).
+ */
+const PLANAR_LAYOUTS = new Set([key(1, [8], []), key(2, [8, 8, 8], []), key(2, [8, 8, 8, 8], []), key(2, [8, 8, 8, 8], [2])]);
 
 /** OPEN_INFO keys Pillow opens but whose result we do not reproduce, with the reason. */
 function unsupportedReason(photometric: number, sampleFormat: number, bits: readonly number[], extra: readonly number[], little: boolean): string | undefined {
@@ -154,7 +171,6 @@ function unsupportedReason(photometric: number, sampleFormat: number, bits: read
   }
   if (k === key(5, [16, 16, 16, 16], []) && little) return '16-bit CMYK is not supported';
   if (photometric === 8) return 'CIE Lab colour is not supported (Pillow converts Lab to RGB with its own colour maths)';
-  if (photometric === 6) return 'YCbCr TIFF is not supported';
   return undefined;
 }
 
@@ -188,16 +204,22 @@ export function readTiffLayout(b: Uint8Array): TiffLayout {
   if (reason) return { problem: `${reason} (${describe})` };
   const mode = sampleFormat === 1 ? SUPPORTED.get(key(photometric, bits, extra)) : undefined;
   if (!mode) return { problem: `${describe} is a layout Pillow 9.4 cannot open either` };
-  if (planar !== 1) return { problem: `planar (separate) sample layout is not supported (${describe})` };
+  const layoutKey = key(photometric, bits, extra);
+  if (compression === COMPRESSION_JPEG) {
+    if (!JPEG_LAYOUTS.has(layoutKey) || planar !== 1) return { problem: `JPEG compression is supported for grey, RGB and YCbCr only (${describe})` };
+  } else if (photometric === 6) {
+    return { problem: `YCbCr without JPEG compression is not supported (${describe})` };
+  }
+  if (planar !== 1 && !PLANAR_LAYOUTS.has(layoutKey)) return { problem: `planar (separate) sample layout is supported for 8-bit grey, RGB and RGBA only (${describe})` };
   if (mode === 'P' && !tags.has(TAG_COLOR_MAP)) return { problem: 'palette image without a readable colour map (Pillow cannot open it either)' };
   if (compression === 1) {
-    const truncated = uncompressedTruncation(b.length, tags, bits);
+    const truncated = uncompressedTruncation(b.length, tags, planar === 2 ? [bits[0]!] : bits);
     if (truncated) return { problem: truncated };
   }
   if (fillOrder !== 1) return { problem: `fill order ${fillOrder} is not supported` };
   if (predictor !== 1 && predictor !== 2) return { problem: `predictor ${predictor} is not supported` };
   const orientation = first(TAG_ORIENTATION, 1);
-  return { mode, orientation: orientation >= 1 && orientation <= 8 ? orientation : 1 };
+  return { mode, orientation: orientation >= 1 && orientation <= 8 ? orientation : 1, jpeg: compression === COMPRESSION_JPEG };
 }
 
 /**
@@ -205,6 +227,7 @@ export function readTiffLayout(b: Uint8Array): TiffLayout {
  * when the values outnumber the strips), and a tile that runs past the end of the file is an error.
  * libtiff would decode such files, so we check as Pillow reads them.
  */
+/** `bits`: the samples stored together in one strip (all of them, or one for planar data). */
 function uncompressedTruncation(fileLength: number, tags: Map<number, number[]>, bits: readonly number[]): string | undefined {
   if (tags.has(TAG_TILE_OFFSETS)) return undefined; // tiled uncompressed files are left to the decoder's own checks
   const offsets = tags.get(TAG_STRIP_OFFSETS);

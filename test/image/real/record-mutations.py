@@ -128,7 +128,8 @@ for f in sorted(os.listdir('.')):
     elif f.startswith('jpeg_') and f in ('jpeg_junk_before_dqt.jpg', 'jpeg_cmyk_truncated_app14.jpg', 'jpeg_progressive_junk.jpg'):
         jpeg_segments(f, 60)
     elif f in ('tiff_grey2.tif', 'tiff_1bit_miniswhite.tif', 'tiff_rgb16_mm.tif', 'tiff_orient6_l_lzw.tif', 'tiff_orient3_rgb_raw.tif',
-               'bigtiff_l_lzw.tif', 'tiff_orient8_p_lzw.tif', 'tiff_orient5_rgba.tif', 'tiff_l_miniswhite.tif'):
+               'bigtiff_l_lzw.tif', 'tiff_orient8_p_lzw.tif', 'tiff_orient5_rgba.tif', 'tiff_l_miniswhite.tif',
+               'tiff_rgb_planar_71x53.tif', 'tiff_ycbcr_jpeg_q50_71x53.tif', 'tiff_rgba_planar_orient6.tif'):
         generic(f, 24)
         tiff_directory(f, 24)
 

@@ -163,6 +163,12 @@ def tiff_from_samples(w, h, bits, photometric, samples, endian='<', extra=None, 
     return tiff_bytes(tags, [data], endian, big)
 
 
+def rgba_photo(w, h):
+    im = photo(w, h).convert('RGBA')
+    im.putalpha(Image.linear_gradient('L').resize((w, h)))
+    return im
+
+
 def samples_of(im):
     return list(im.tobytes())
 
@@ -290,6 +296,24 @@ def make_tiff_variants():
                                              277: (3, [3]), 278: (4, [h]), 284: (3, [2])},
                                             [bytes(rgb[c::3]) for c in range(3)]))
     photo(w, h).save('tiff_ycbcr_jpeg.tif', compression='jpeg')
+    photo(71, 53).save('tiff_ycbcr_jpeg_q50_71x53.tif', compression='jpeg', quality=50)
+    photo(300, 230).save('tiff_ycbcr_jpeg_orient8_300x230.tif', compression='jpeg', quality=90, tiffinfo={274: 8})
+    photo(71, 53).convert('L').save('tiff_l_jpeg_71x53.tif', compression='jpeg')
+    corrupt = bytearray(open('tiff_ycbcr_jpeg_q50_71x53.tif', 'rb').read())  # bit errors in the JPEG data
+    for at, v in ((154, 0x7b), (220, 0x6c), (459, 0x17), (639, 0xae), (950, 0xb1), (1144, 0x2d)):
+        corrupt[at] = v
+    write('tiff_ycbcr_jpeg_corrupt.tif', bytes(corrupt))
+    photo(w, h).convert('YCbCr').save('tiff_ycbcr_raw.tif')
+    photo(w, h).convert('CMYK').save('tiff_cmyk_jpeg.tif', compression='jpeg')
+    for name, im, orient in (('tiff_rgb_planar_71x53.tif', photo(71, 53), 1), ('tiff_rgba_planar_orient6.tif', rgba_photo(w, h), 6),
+                             ('tiff_la_planar.tif', rgba_photo(w, h).convert('LA'), 1)):
+        bands = im.split()
+        spp = len(bands)
+        tags = {256: (4, [im.width]), 257: (4, [im.height]), 258: (3, [8] * spp), 259: (3, [1]), 262: (3, [2 if spp > 2 else 1]),
+                277: (3, [spp]), 278: (4, [im.height]), 284: (3, [2]), 274: (3, [orient])}
+        if spp in (2, 4):
+            tags[338] = (3, [2])
+        write(name, tiff_bytes(tags, [band.tobytes() for band in bands]))
     # Damage that libtiff tolerates but Pillow does not: a colour map cut by the end of the file,
     # strip offsets that outnumber the strips and point past the end, pixel data cut short.
     write('tiff_p_colormap_cut.tif', open('tiff_orient8_p_lzw.tif', 'rb').read()[:-100])
