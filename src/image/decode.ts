@@ -16,8 +16,9 @@
  * CMYK JPEG (Pillow's Adobe-inverted CMYK, resized in CMYK; stray bytes between segments skipped as
  * libjpeg does), GIF first frame (transparent and uncovered pixels take the palette colour Pillow
  * shows), WebP (lossy, lossless, alpha), TIFF and little-endian BigTIFF (none/LZW/deflate/PackBits:
- * 1 and MinIsWhite, 2/4/8-bit grey, LA, RGB, RGBA, 16-bit RGB(A), P, CMYK),
- * BMP and PNM (bmp.ts, pnm.ts). ICC profiles are ignored, as upstream does. EXIF orientation is not
+ * 1 and MinIsWhite, 2/4/8-bit grey, LA, RGB, RGBA, 16-bit RGB(A), P, CMYK; planar 8-bit grey/RGB/
+ * RGBA; JPEG-compressed grey/RGB/YCbCr), BMP and PNM (bmp.ts, pnm.ts). test/image/real-mutations
+ * also checks 1500 damaged variants: Pillow's pixels or a refusal, never other pixels. ICC profiles are ignored, as upstream does. EXIF orientation is not
  * applied (upstream does not), but a TIFF's Orientation tag is: Pillow applies it when it loads the
  * pixels (see `transformDecoded` for how torchvision then squashes orientations 5–8).
  * Refused with an `InputError` naming the reason: what tiff.ts, bmp.ts and pnm.ts refuse, 16-bit
