@@ -5,9 +5,9 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Encoder } from '../encoder.js';
+import type { Encoder } from '../encoder.js';
 import { ConfigError } from '../errors.js';
-import { DEFAULT_INDEX_DIR, isPostgresUrl } from '../store/open.js';
+import { DEFAULT_INDEX_DIR, isPostgresUrl } from '../store/location.js';
 import { type ModelCliOptions, resolveModelFiles } from './model-options.js';
 import { parsePositiveInt, parseThreads } from './parse.js';
 
@@ -71,5 +71,7 @@ export async function loadEncoder(o: EncoderCliOptions, recorded: Readonly<Recor
     model = { ...recorded };
   }
   const files = await resolveModelFiles(model);
+  // Loaded here, not at start-up: commands that fail on their options, or need no model, stay fast.
+  const { Encoder } = await import('../encoder.js');
   return Encoder.load({ ...files, ...parseEncoderOptions(o), applyExifOrientation: o.exifOrientation ?? false });
 }

@@ -1,13 +1,11 @@
 /** Opens the store a location names: a postgres:// URL, else a LanceDB folder. */
-import { LanceStore } from './lancedb.js';
-import { PostgresStore, isPostgresUrl } from './postgres.js';
+import { DEFAULT_INDEX_DIR, isPostgresUrl } from './location.js';
 import type { VectorStore } from './types.js';
 
-/** Where `vbge index` / `vbge search` keep the index when no --index or --store is given. */
-export const DEFAULT_INDEX_DIR = './vbge-index';
+export { DEFAULT_INDEX_DIR, isPostgresUrl, redactUrl } from './location.js';
 
+/** Each adapter's native library (LanceDB, pg) is loaded on first use, so commands that need neither start fast. */
 export async function openStore(location: string = DEFAULT_INDEX_DIR): Promise<VectorStore> {
-  return isPostgresUrl(location) ? PostgresStore.open(location) : LanceStore.open(location);
+  if (isPostgresUrl(location)) return (await import('./postgres.js')).PostgresStore.open(location);
+  return (await import('./lancedb.js')).LanceStore.open(location);
 }
-
-export { isPostgresUrl, redactUrl } from './postgres.js';

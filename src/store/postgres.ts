@@ -9,6 +9,7 @@ import pg from 'pg';
 import pgvector from 'pgvector';
 import { ConfigError } from '../errors.js';
 import { type Filter, filterToSql } from './filter.js';
+import { redactUrl } from './location.js';
 import type { IndexManifest, RejectRecord, StoredRecord, VectorStore } from './types.js';
 
 const DEFAULT_INDEX = 'vbge_index';
@@ -17,21 +18,6 @@ const INDEX_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
 const PAGE = 5000;
 /** HNSW candidates examined per query (pgvector's default is 40); raised to the candidates wanted. */
 const HNSW_EF_SEARCH = 100;
-
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(location);
-}
-
-/** The URL with its password removed, for messages. */
-export function redactUrl(location: string): string {
-  try {
-    const url = new URL(location);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return location.replace(/:[^:@/]*@/, ':***@');
-  }
-}
 
 function parseLocation(location: string): { connectionString: string; index: string } {
   let url: URL;
