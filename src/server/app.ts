@@ -139,8 +139,11 @@ export async function createServer(options: ServerOptions): Promise<VbgeServer> 
     const model = { dim: options.encoder.dim, names: options.modelNames };
     if (!options.index) return { status: 'ok', model };
     try {
-      await options.index.ping();
-      const stats = await options.index.stats();
+      // A store that hangs must not hang the health check (load balancers wait on it).
+      const stats = await withinMs(HEALTH_TIMEOUT_MS, async () => {
+        await options.index!.ping();
+        return options.index!.stats();
+      });
       return { status: 'ok', model, index: { items: stats.items, store: stats.store, location: stats.location } };
     } catch (err) {
       return reply.status(503).send({ status: 'unavailable', model, index: { error: err instanceof Error ? err.message : String(err) } });
@@ -154,6 +157,21 @@ export async function createServer(options: ServerOptions): Promise<VbgeServer> 
 
   await app.ready();
   return { app, queue, routes };
+}
+
+/** Longest the health check waits for the store. */
+const HEALTH_TIMEOUT_MS = 5000;
+
+async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the store did not answer within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Bearer check for /v1/*; the page, health, metrics and docs stay open. Constant-time comparison. */
