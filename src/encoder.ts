@@ -122,10 +122,15 @@ export class Encoder {
   /** What these embeddings depend on (hashes of the model files, versions, CPU dispatch path). */
   provenance(): Promise<Provenance> {
     this.provenanceRecord ??= (async (): Promise<Provenance> => {
-      if (this.sources.provenance) return { ...this.sources.provenance, ...runtimeProvenance() };
-      // An encoder that is not from an exported folder was loaded from weights.
-      const files = { weights: this.options.weights!, textWeights: this.options.textWeights, visionConfig: this.options.visionConfig };
-      return modelProvenance(files, this.config, this.tokenizer.fingerprint, this.sources);
+      let record: Provenance;
+      if (this.sources.provenance) record = { ...this.sources.provenance, ...runtimeProvenance() };
+      else {
+        // An encoder that is not from an exported folder was loaded from weights.
+        const files = { weights: this.options.weights!, textWeights: this.options.textWeights, visionConfig: this.options.visionConfig };
+        record = await modelProvenance(files, this.config, this.tokenizer.fingerprint, this.sources);
+      }
+      // Applying EXIF orientation changes image vectors: it is part of the preprocessing they depend on.
+      return this.options.applyExifOrientation ? { ...record, preprocessing: `${record.preprocessing}+exif-orientation` } : record;
     })();
     return this.provenanceRecord;
   }

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Encoder } from '../../src/encoder.js';
+import { Encoder } from '../../src/encoder.js';
 import { Index } from '../../src/index/index.js';
-import { IMAGES_DIR, type TestPostgres, loadTinyEncoder, startPostgres, tempDir } from './helpers.js';
+import { IMAGES_DIR, MODEL_FILES, type TestPostgres, loadTinyEncoder, startPostgres, tempDir } from './helpers.js';
 
 let encoder: Encoder;
 let postgres: TestPostgres;
@@ -111,5 +111,20 @@ describe('one ranking on every store', () => {
     await expect(index.searchVector(new Float32Array(3))).rejects.toThrow(/query vector: must be a Float32Array of \d+ values/);
     await expect(Index.open({ location: join(tempDir('none'), 'idx') })).rejects.toThrow(/no index here/);
     await index.close();
+  });
+});
+
+describe('provenance', () => {
+  test('an encoder that applies EXIF orientation cannot add to or search an index built without it', async () => {
+    const location = join(tempDir('exif'), 'idx');
+    const index = await Index.open({ location, encoder, create: true });
+    await index.close();
+    const rotating = await Encoder.load({ ...MODEL_FILES, graphCache: false, threads: 1, imageWorkers: 0, applyExifOrientation: true });
+    try {
+      expect((await rotating.provenance()).preprocessing).toMatch(/\+exif-orientation$/);
+      await expect(Index.open({ location, encoder: rotating })).rejects.toThrow(/another model or preprocessing.*preprocessing is .* in the index, .*\+exif-orientation in this model/);
+    } finally {
+      await rotating.close();
+    }
   });
 });
