@@ -167,8 +167,10 @@ async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the store did not answer within ${ms / 1000} s`)), ms);
   });
+  const running = work();
+  running.catch(() => undefined); // a late failure after the timeout is not unhandled
   try {
-    return await Promise.race([work(), timeout]);
+    return await Promise.race([running, timeout]);
   } finally {
     clearTimeout(timer);
   }
