@@ -38,10 +38,12 @@ export function hasModelOptions(o: ModelCliOptions): boolean {
 }
 
 /** How to load this model again, as recorded in a new index: the published name, or absolute paths. */
-export async function modelSpecOf(o: ModelCliOptions): Promise<Record<string, string>> {
-  if (o.model !== undefined) return { model: o.model, ...(o.textModel ? { textModel: o.textModel } : {}) };
+export async function modelSpecOf(o: EncoderCliOptions): Promise<Record<string, string>> {
+  const exif: Record<string, string> = o.exifOrientation ? { exifOrientation: 'true' } : {};
+  if (o.model !== undefined) return { model: o.model, ...(o.textModel ? { textModel: o.textModel } : {}), ...exif };
   const files = await resolveModelFiles(o);
   return {
+    ...exif,
     weights: resolve(files.weights),
     textModel: resolve(files.textModel),
     ...(files.visionConfig ? { visionConfig: resolve(files.visionConfig) } : {}),
@@ -73,5 +75,7 @@ export async function loadEncoder(o: EncoderCliOptions, recorded: Readonly<Recor
   const files = await resolveModelFiles(model);
   // Loaded here, not at start-up: commands that fail on their options, or need no model, stay fast.
   const { Encoder } = await import('../encoder.js');
-  return Encoder.load({ ...files, ...parseEncoderOptions(o), applyExifOrientation: o.exifOrientation ?? false });
+  // The index's own preprocessing too, when its model is the one loaded.
+  const exifOrientation = o.exifOrientation ?? (!hasModelOptions(o) && recorded?.['exifOrientation'] === 'true');
+  return Encoder.load({ ...files, ...parseEncoderOptions(o), applyExifOrientation: exifOrientation });
 }
