@@ -162,3 +162,26 @@ describe('the search page', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'search-page-phone.png'), fullPage: true });
   });
 });
+
+describe('the search page with an API key', () => {
+  test('a 401 asks for the key; with it, results and thumbnails load', async () => {
+    const guarded = await startServer(encoder, { index, apiKey: 'page-key' });
+    try {
+      await page.setViewportSize({ width: 1200, height: 900 });
+      await page.goto(`${guarded.url}/`);
+      await page.fill('#query-text', 'a dog');
+      await page.press('#query-text', 'Enter');
+      await page.waitForSelector('#key-field:not([hidden])');
+      expect(await page.textContent('#error')).toMatch(/Search failed: this server needs an API key/);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+      await page.fill('#api-key', 'page-key');
+      await page.click('#search-button');
+      await page.waitForSelector('#results li.hit');
+      expect(await page.isHidden('#error')).toBe(true);
+      expect(await loadedThumbnails()).toBe(TEST_ITEMS.filter((i) => i.image).length);
+      expect(await page.$eval('#results img.thumb', (img) => (img as HTMLImageElement).src.startsWith('blob:'))).toBe(true);
+    } finally {
+      await guarded.close();
+    }
+  });
+});

@@ -114,7 +114,7 @@ async function search(query, label) {
       statusLine.textContent = '';
       return;
     }
-    await render(body.data, label);
+    render(body.data, label);
   } catch (err) {
     showError(`Search failed: the server could not be reached (${err.message}).`);
     statusLine.textContent = '';
@@ -155,7 +155,7 @@ async function thumbnailSrc(id) {
   return objectUrl;
 }
 
-async function render(hits, label) {
+function render(hits, label) {
   objectUrls.forEach((u) => URL.revokeObjectURL(u));
   objectUrls = [];
   results.replaceChildren();
@@ -172,9 +172,9 @@ async function render(hits, label) {
       img.className = 'thumb';
       img.alt = hit.text ? `${hit.id}: ${hit.text}` : hit.id;
       img.loading = 'lazy';
-      const src = await thumbnailSrc(hit.id);
-      if (src) img.src = src;
       img.addEventListener('error', () => img.replaceWith(noThumbnail('image unavailable')));
+      // The grid is built at once; thumbnails arrive as they load.
+      void thumbnailSrc(hit.id).catch(() => null).then((src) => (src ? (img.src = src) : img.replaceWith(noThumbnail('image unavailable'))));
       li.append(img);
     } else {
       li.append(noThumbnail(hit.text ? 'text item' : 'no image'));
