@@ -73,6 +73,14 @@ describe('per-item errors', () => {
     expect(items[1]!.message).toMatch(/^input\[3\]/);
   });
 
+  test('an image over the pixel limit is refused from its header, naming the item and the limit', async () => {
+    const res = await postJson(`${server.url}/v1/embeddings`, { input: ['fine', { image: `data:image/png;base64,${pngHeaderOnly(20_000, 20_000).toString('base64')}`, text: 'x' }] });
+    expect(res.status).toBe(400);
+    expect(res.json.error.param).toBe('input[1]');
+    expect(res.json.error.items[0]).toMatchObject({ index: 1, limit: { name: 'image pixel count', value: 50_000_000, actual: 400_000_000 } });
+    expect(res.json.error.message).toMatch(/^input\[1\].*image pixel count is 400000000, the limit is 50000000/);
+  });
+
   test('truncate: true embeds the over-long text as the library does with truncate', async () => {
     const long = Array.from({ length: encoder.tokenLimit(false) + 5 }, (_, i) => `w${i}`).join(' ');
     const res = await postJson(`${server.url}/v1/embeddings`, { input: [long], truncate: true });
@@ -232,3 +240,32 @@ describe('health, docs, logs', () => {
     expect(text).toMatch(/vbge_http_request_duration_seconds_bucket/);
   });
 });
+
+/** PNG's CRC-32 (zlib.crc32 exists only from Node 20.15; the project supports 20.9). */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** A PNG that declares width × height but holds almost no data: a decompression bomb's header. */
+function pngHeaderOnly(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const emptyZlib = Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', emptyZlib), chunk('IEND', Buffer.alloc(0))]);
+}
