@@ -8,6 +8,7 @@ import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Encoder } from '../encoder.js';
 import { ConfigError } from '../errors.js';
+import { hitJson } from '../index/hit-json.js';
 import { Index } from '../index/index.js';
 import type { Query, SearchHit } from '../index/types.js';
 import { LIMITS } from '../limits.js';
@@ -76,19 +77,12 @@ async function runSearch(opts: SearchCommandOptions): Promise<number> {
     // An index built with --ann is searched through its ANN index unless --exact says otherwise.
     const ann = opts.ann ?? (!opts.exact && (await index.stats()).ann);
     const hits = await index.search(query, { k, offset, ann, ...(opts.where !== undefined ? { where: opts.where } : {}) });
-    process.stdout.write(opts.json ? `${JSON.stringify(hits.map(jsonHit))}\n` : table(hits, offset));
+    process.stdout.write(opts.json ? `${JSON.stringify(hits.map(hitJson))}\n` : table(hits, offset));
     return 0;
   } finally {
     await index?.close();
     await encoder?.close();
   }
-}
-
-/** A hit as `vbge search --json` (and the server's /v1/search) prints it: fields first, then metadata. */
-export function jsonHit(hit: SearchHit): Record<string, unknown> {
-  const fields: Record<string, unknown> = { id: hit.id, ...(hit.path !== undefined ? { path: hit.path } : {}), ...(hit.text !== undefined ? { text: hit.text } : {}), score: hit.score };
-  for (const [key, value] of Object.entries(hit.metadata)) if (!(key in fields)) fields[key] = value;
-  return fields;
 }
 
 function clip(text: string, width: number): string {

@@ -8,21 +8,12 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { InputError } from '../errors.js';
+import { hitJson } from '../index/hit-json.js';
 import type { SearchHit, SearchOptions } from '../index/types.js';
 import { LIMITS } from '../limits.js';
 import type { RequestContext } from './context.js';
 import { resolveImage } from './request-images.js';
 import { HttpError, inputHttpError } from './errors.js';
-
-/** A hit as `vbge search --json` prints it: id, path, text, score, then the metadata's own fields. */
-export function hitJson(hit: SearchHit): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: hit.id };
-  if (hit.path !== undefined) out['path'] = hit.path;
-  if (hit.text !== undefined) out['text'] = hit.text;
-  out['score'] = hit.score;
-  for (const [key, value] of Object.entries(hit.metadata)) if (!(key in out)) out[key] = value;
-  return out;
-}
 
 interface SearchRequest {
   query: { text?: string; image?: string } | { id: string };

@@ -11,11 +11,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Encoder } from '../../src/encoder.js';
 import { Index } from '../../src/index/index.js';
-import { jsonHit } from '../../src/cli/search.js';
+import { hitJson } from '../../src/index/hit-json.js';
 import { type Running, TEST_ITEMS, dataUri, fixtureImage as image, loadTinyEncoder, postJson, startServer } from './helpers.js';
 
-/** What `vbge search --json` prints for a hit: the CLI's own function. */
-const asJson = jsonHit;
+/** What `vbge search --json` prints for a hit: the one function the CLI and the server share. */
+const asJson = hitJson;
 
 let encoder: Encoder;
 let index: Index;
