@@ -101,6 +101,9 @@ async function main(): Promise<void> {
       images_per_s: imagesPerS,
       achieved_gflops: round(imagesPerS * GFLOP_PER_IMAGE.base, 1),
       fraction_of_fma_peak: ofPeak(imagesPerS, GFLOP_PER_IMAGE.base),
+      // The same per CPU-second the process got: on a shared host (other tenants, load average
+      // above the core count) the wall-clock fraction measures the neighbours, this one the code.
+      fraction_of_fma_peak_per_cpu_second: typeof main['bulk_thread_idle_fraction'] === 'number' ? ofPeak(imagesPerS / Math.max(0.01, 1 - main['bulk_thread_idle_fraction']), GFLOP_PER_IMAGE.base) : null,
       single_image_ms: main['single_image_ms'],
       composed_per_s: main['composed_per_s'],
       query_p50_ms: main['query_p50_ms'],
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
     const pct = (f: unknown): string => (typeof f === 'number' ? `${round(100 * f, 1)} %` : 'unavailable');
     rows.push(
       ['FMA peak (register-resident FMA loop, same run)', peak === null ? String(result['fma_peak']) : `${peak} GFLOP/s`, `${THREADS} threads`],
-      [`bulk images/s (batch ${BATCH})`, `${imagesPerS}`, `${result['achieved_gflops']} GFLOP/s = ${pct(result['fraction_of_fma_peak'])} of FMA peak (target ≥ 75 %)`],
+      [`bulk images/s (batch ${BATCH})`, `${imagesPerS}`, `${result['achieved_gflops']} GFLOP/s = ${pct(result['fraction_of_fma_peak'])} of FMA peak (target ≥ 75 %); per CPU-second used: ${pct(result['fraction_of_fma_peak_per_cpu_second'])}`],
       ['single image, batch 1', `${main['single_image_ms']} ms`, 'target ≤ 180 ms'],
       ['composed (image + 16 tokens)/s', `${main['composed_per_s']}`, ''],
       ['text query p50 / p95 (16 tokens)', `${main['query_p50_ms']} / ${main['query_p95_ms']} ms`, 'target p50 ≤ 12 ms'],
