@@ -6,11 +6,10 @@
  *   const [a, b] = await encoder.encode([{ text: 'a dog' }, { image: 'dog.jpg', text: 'make it white' }]);
  */
 import { ConfigError, InputError, VbgeError } from './errors.js';
-import { PUBLISHED, type PublishedModel, isPublishedModel, resolvePublishedModel } from './hub/published.js';
 import { ImagePreprocessPool } from './image/pool.js';
 import { preprocessImage } from './image/preprocess.js';
 import { LIMITS } from './limits.js';
-import { type GraphSource, type ModelSources, loadModel, openSessions } from './load/load-model.js';
+import { type GraphSource, type ModelSources, type PublishedModel, loadModel, openSessions } from './load/load-model.js';
 import { modelProvenance } from './load/provenance.js';
 import { type VisualizedBgeConfig, embeddingDim, textTokenLimit } from './model/visualized-bge.js';
 import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-runner.js';
@@ -85,6 +84,9 @@ export class Encoder {
     private readonly runner: ModelRunner,
     private readonly pool: ImagePreprocessPool | undefined,
     private readonly options: EncoderLoadOptions,
+    private readonly sources: ModelSources,
+    /** Where the graphs came from: built in memory, built and cached, found in the cache, or an exported folder. */
+    readonly graphSource: GraphSource,
   ) {}
 
   static async load(options: EncoderLoadOptions): Promise<Encoder> {
@@ -92,30 +94,18 @@ export class Encoder {
     checkCount('threads', threads, 1, LIMITS.maxThreads);
     checkCount('imageWorkers', options.imageWorkers ?? 1, 0, LIMITS.maxThreads);
     if (options.batchSize !== undefined) checkCount('batchSize', options.batchSize, 1, LIMITS.maxBatchSize);
-    if (options.model !== undefined) {
-      if (options.weights !== undefined || options.onnx !== undefined) throw new ConfigError('give one of model, weights or onnx');
-      if (!isPublishedModel(options.model)) throw new ConfigError(`model must be one of ${Object.keys(PUBLISHED).join(', ')}; got "${String(options.model)}"`);
-      const files = await resolvePublishedModel(options.model);
-      options = { ...options, weights: files.weights, textModel: options.textModel ?? files.textModelDir };
-    }
     const loaded = await loadModel(options);
+    // An exported folder's own tokenizer unless the caller names another one.
     const textModel = options.textModel ?? loaded.tokenizerDir;
-    if (!textModel) throw new ConfigError('no text model given (textModel: the folder with config.json and the tokenizer files)');
     const tokenizer = await TextTokenizer.fromDir(textModel);
     if (tokenizer.kind !== loaded.config.text.modelType)
       throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${loaded.config.text.modelType}`);
     const { model, sessions } = await openSessions(loaded, threads);
     const workers = options.imageWorkers ?? 1;
     const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
-    const encoder = new Encoder(model.config, tokenizer, new ModelRunner(model.config, sessions.vision, sessions.text, options.onStage), pool, options);
-    encoder.sources = model.sources;
-    encoder.graphSource = model.graphSource;
-    return encoder;
+    const runner = new ModelRunner(model.config, sessions.vision, sessions.text, options.onStage);
+    return new Encoder(model.config, tokenizer, runner, pool, options, model.sources, model.graphSource);
   }
-
-  private sources: ModelSources = {};
-  /** Where the graphs came from: built in memory, built and cached, found in the cache, or an exported folder. */
-  graphSource: GraphSource = 'memory';
 
   private provenanceRecord?: Promise<Provenance>;
 
@@ -124,11 +114,7 @@ export class Encoder {
     this.provenanceRecord ??= (async (): Promise<Provenance> => {
       let record: Provenance;
       if (this.sources.provenance) record = { ...this.sources.provenance, ...runtimeProvenance() };
-      else {
-        // An encoder that is not from an exported folder was loaded from weights.
-        const files = { weights: this.options.weights!, textWeights: this.options.textWeights, visionConfig: this.options.visionConfig };
-        record = await modelProvenance(files, this.config, this.tokenizer.fingerprint, this.sources);
-      }
+      else record = await modelProvenance(this.sources.files, this.config, this.tokenizer.fingerprint, this.sources);
       // Applying EXIF orientation changes image vectors: it is part of the preprocessing they depend on.
       return this.options.applyExifOrientation ? { ...record, preprocessing: `${record.preprocessing}+exif-orientation` } : record;
     })();

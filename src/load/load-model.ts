@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { textWeightsFile } from '../checkpoint/load.js';
 import { ConfigError } from '../errors.js';
+import { PUBLISHED, type PublishedModel, isPublishedModel, resolvePublishedModel } from '../hub/published.js';
 import { type VisualizedBgeConfig, buildTextGraph, buildVisionGraph } from '../model/visualized-bge.js';
 import { serializeModel } from '../onnx/serialize.js';
 import {
@@ -27,14 +28,17 @@ import { type ModelFileOptions, openModelSource } from './model-files.js';
 import type { KnownChecksums } from './provenance.js';
 
 export type GraphSource = 'memory' | 'built-and-cached' | 'cache' | 'exported';
+export type { PublishedModel };
 
 export type Sessions = { vision: Ort.InferenceSession; text: Ort.InferenceSession };
 
-/** What provenance can take from the load instead of computing it again. */
-export interface ModelSources extends KnownChecksums {
-  /** The provenance recorded when an exported model was written. */
-  readonly provenance?: Provenance;
-}
+/**
+ * What provenance is computed from: the files a checkpoint-based model was loaded from (published
+ * models resolved to their cached files), or the record an exported folder carries.
+ */
+export type ModelSources =
+  | (KnownChecksums & { readonly files: Pick<ModelFileOptions, 'weights' | 'textWeights' | 'visionConfig'>; readonly provenance?: undefined })
+  | { readonly provenance: Provenance; readonly files?: undefined };
 
 export interface LoadedModel {
   readonly graphSource: GraphSource;
@@ -43,12 +47,14 @@ export interface LoadedModel {
   readonly open: (threads: number) => Promise<Sessions>;
   /** For cached graphs: the model again after an open failure (re-read, or rebuilt if unchanged). */
   readonly reload?: () => Promise<LoadedModel>;
-  /** An exported folder's own tokenizer files. */
-  readonly tokenizerDir?: string;
+  /** The tokenizer's folder: the text model's, or an exported folder's own copy. */
+  readonly tokenizerDir: string;
   readonly sources: ModelSources;
 }
 
 export interface LoadModelOptions extends Partial<ModelFileOptions> {
+  /** A published model from the Hugging Face hub (through its cache), instead of `weights` + `textModel`. */
+  readonly model?: PublishedModel;
   /** A folder written by `vbge export --onnx`, instead of `weights`. */
   readonly onnx?: string;
   /** Where converted graphs are cached (default: see `defaultCacheDir`); false builds them in memory every time. */
@@ -57,6 +63,12 @@ export interface LoadModelOptions extends Partial<ModelFileOptions> {
 
 /** The model's graphs from the exported folder, the cache, or built in memory (sessions not yet open). */
 export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
+  if (options.model !== undefined) {
+    if (options.weights !== undefined || options.onnx !== undefined) throw new ConfigError('give one of model, weights or onnx');
+    if (!isPublishedModel(options.model)) throw new ConfigError(`model must be one of ${Object.keys(PUBLISHED).join(', ')}; got "${String(options.model)}"`);
+    const files = await resolvePublishedModel(options.model);
+    return loadCheckpoint({ ...options, weights: files.weights, textModel: options.textModel ?? files.textModelDir });
+  }
   return options.onnx !== undefined ? loadExported(options.onnx) : loadCheckpoint(options);
 }
 
@@ -79,12 +91,14 @@ async function loadCheckpoint(options: LoadModelOptions): Promise<LoadedModel> {
   if (options.weights === undefined) throw new ConfigError('no model given: pass weights (a Visualized BGE .pth) or onnx (an exported folder)');
   if (options.textModel === undefined) throw new ConfigError('weights needs textModel (the BGE text model folder with config.json and tokenizer files)');
   const { weights, config } = openModelSource({ ...options, weights: options.weights, textModel: options.textModel });
+  const files = { weights: options.weights, textWeights: options.textWeights, visionConfig: options.visionConfig };
+  const tokenizerDir = options.textModel;
   const inMemory = (sources: ModelSources): LoadedModel => {
     const vision = serializeModel(buildVisionGraph(weights, config));
     const text = serializeModel(buildTextGraph(weights, config));
-    return { graphSource: 'memory', config, open: (threads) => createSessions(vision, text, threads), sources };
+    return { graphSource: 'memory', config, open: (threads) => createSessions(vision, text, threads), tokenizerDir, sources };
   };
-  if (options.graphCache === false) return inMemory({});
+  if (options.graphCache === false) return inMemory({ files });
   const cacheDir = options.graphCache ?? defaultCacheDir();
   const checkpointSha256 = await rememberedSha256(options.weights, cacheDir);
   const textWeightsSha256 = options.textWeights ? await rememberedSha256(textWeightsFile(options.textWeights), cacheDir) : null;
@@ -97,7 +111,7 @@ async function loadCheckpoint(options: LoadModelOptions): Promise<LoadedModel> {
     } catch (err) {
       // An unusable cache (read-only, full, not a folder) costs speed, never the load.
       process.emitWarning(`graph cache ${cacheDir} is not usable (${(err as Error).message}); building the graphs in memory`, 'VbgeCacheWarning');
-      return inMemory({ checkpointSha256, textWeightsSha256 });
+      return inMemory({ files, checkpointSha256, textWeightsSha256 });
     }
   }
   const entry = graphs;
@@ -106,7 +120,8 @@ async function loadCheckpoint(options: LoadModelOptions): Promise<LoadedModel> {
     config,
     // A portable entry is optimised (weights prepacked for this CPU) by its first load.
     open: (threads) => openCachedGraphs(cacheDir, key, entry, () => probeFeeds(config), { threads }),
-    sources: { checkpointSha256, textWeightsSha256 },
+    tokenizerDir,
+    sources: { files, checkpointSha256, textWeightsSha256 },
     reload: async () => {
       if (entryVersion(cacheDir, key) === entry.version) discardCachedGraphs(cacheDir, key);
       const again = await loadCheckpoint(options);
