@@ -120,7 +120,7 @@ export async function exportOnnx(options: ExportOptions, dir: string): Promise<E
     preprocessing: {
       version: PREPROCESS_VERSION,
       steps: [
-        "decode (format by content; EXIF orientation and ICC profiles ignored)",
+        "decode (format by content; ICC profiles and the EXIF orientation of JPEG/PNG/WebP ignored; a TIFF's Orientation tag applied on load, as Pillow does, but the resize target below computed from the stored size, so orientations 5-8 come out squashed, as upstream)",
         'resize the short side to 224 with Pillow-exact BICUBIC (long side int(224*long/short)); P and 1 modes NEAREST; RGBA/LA premultiplied',
         'center crop 224x224 (offsets rounded half to even)',
         "convert('RGB') after resizing (alpha dropped, no compositing)",
