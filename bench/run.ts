@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeRandomVisualizedCheckpoint, type VisualizedVariant } from '../test/helpers/random-checkpoint.js';
@@ -68,7 +68,7 @@ const ofPeak = (imagesPerS: number, gflopPerImage: number): number | null => (pe
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, isa: cpuInstructionSet(), onnxruntime: ORT_VERSION, threads: THREADS, batch_size: BATCH, load_average_1m: round((await import('node:os')).loadavg()[0]!, 2) };
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, isa: cpuInstructionSet(), onnxruntime: ORT_VERSION, threads: THREADS, batch_size: BATCH, load_average_1m: round(loadavg()[0]!, 2) };
   log(`visualized-bge bench (${quick ? 'quick' : 'full'}) — ${machine.cpu} ×${machine.cores}, ${machine.isa}, ONNX Runtime ${ORT_VERSION}, ${THREADS} threads`);
   result['bench'] = quick ? 'quick' : 'full';
   result['machine'] = machine;
