@@ -167,12 +167,18 @@ async function benchIndexing(model: { weights: string; textModel: string }, quic
 }
 
 export async function benchRetrieval(result: Record<string, unknown>, rows: Row[], log: Log, quick: boolean, model: { weights: string; textModel: string }): Promise<void> {
-  log('retrieval: indexing throughput (vbge index pipeline vs bare encode, base model) …');
-  const indexing = await benchIndexing(model, quick, log);
-  rows.push(['retrieval: indexing items/s vs bare encode', `${indexing['index_items_per_s']} vs ${indexing['encode_images_per_s']}`, `${Math.round(indexing['index_vs_encode']! * 100)} % (target ≥ 90 %)`]);
+  // --search-only --sizes=100000: one part alone, e.g. to re-measure after tuning.
+  const searchOnly = process.argv.includes('--search-only');
+  const sizesArg = process.argv.find((a) => a.startsWith('--sizes='));
+  let indexing: Record<string, number> | undefined;
+  if (!searchOnly) {
+    log('retrieval: indexing throughput (vbge index pipeline vs bare encode, base model) …');
+    indexing = await benchIndexing(model, quick, log);
+    rows.push(['retrieval: indexing items/s vs bare encode', `${indexing['index_items_per_s']} vs ${indexing['encode_images_per_s']}`, `${Math.round(indexing['index_vs_encode']! * 100)} % (target ≥ 90 %)`]);
+  }
 
   const queries = clusteredVectors(quick ? 30 : 100, 7);
-  const sizes = quick ? [10_000] : [10_000, 100_000];
+  const sizes = sizesArg ? sizesArg.slice('--sizes='.length).split(',').map(Number) : quick ? [10_000] : [10_000, 100_000];
   const search: Record<string, Record<string, SearchFigures>> = { lancedb: {}, postgres: {} };
   const dir = mkdtempSync(join(tmpdir(), 'vbge-bench-search-'));
   const postgres = await startPostgres();
@@ -196,7 +202,7 @@ export async function benchRetrieval(result: Record<string, unknown>, rows: Row[
     await postgres.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  result['retrieval'] = { indexing, search, k: K, dim: DIM, clusters: CLUSTERS, queries: queries.length / DIM };
+  result['retrieval'] = { ...(indexing ? { indexing } : {}), search, k: K, dim: DIM, clusters: CLUSTERS, queries: queries.length / DIM };
 }
 
 // `npm run bench:retrieval [-- --quick]`: this section alone, with the bench's full-size random base checkpoint.

@@ -68,7 +68,10 @@ export class Searcher {
   /** Undefined when the store has no ANN index (or too few candidates pass): the caller searches exactly. */
   private async annSearch(query: Float32Array, want: number, options: RankOptions): Promise<RankedRecord[] | undefined> {
     let total: number | undefined;
-    for (let limit = Math.max(2 * want, 20); ; limit *= 4) {
+    // Unfiltered, the ANN index is asked for exactly what is wanted (its refine step already
+    // re-ranks a multiple of that); a filter or exclusions start with room to spare.
+    const first = options.filter || options.exclude.length > 0 ? Math.max(2 * want, 20) : want;
+    for (let limit = first; ; limit *= 4) {
       const candidates = await this.store.annCandidates(query, limit, options.filter, options.exclude);
       if (!candidates) return undefined;
       const ranked = rankCandidates(query, candidates, want, options);
