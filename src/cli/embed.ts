@@ -9,7 +9,7 @@ import { type EncodeInput, Encoder } from '../encoder.js';
 import { ConfigError } from '../errors.js';
 import { formatFloat32 } from './float-format.js';
 import { type InputId, type InputLine, readInputLines } from './jsonl-input.js';
-import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
+import { addModelOptions, addRunOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
 import { NpyWriter } from './npy.js';
 import { checkInputFile, errnoCode, openOutputFile, writeError } from './output-file.js';
 import { parsePositiveInt, parseThreads } from './parse.js';
@@ -30,14 +30,12 @@ interface EmbedOptions extends ModelCliOptions {
 const CHUNK = 256;
 
 export function registerEmbed(program: Command): void {
-  addModelOptions(program.command('embed').description('embed texts, images and image+text pairs'))
+  addRunOptions(addModelOptions(program.command('embed').description('embed texts, images and image+text pairs')))
     .option('--text <text>', 'a text to embed (with --image: a composed input)')
     .option('--image <path>', 'an image file to embed (with --text: a composed input)')
     .option('--input <file.jsonl>', 'JSONL inputs, one {"id", "text", "image"} object per line ("-" for stdin); image paths are relative to the working directory')
     .option('--output <file>', 'where to write ("-" or none: stdout)')
     .option('--format <jsonl|npy>', 'jsonl lines {"id","embedding"}, or npy: a float32 [inputs, dim] matrix (rows of failed inputs are NaN)', 'jsonl')
-    .option('--threads <n>', 'ONNX Runtime intra-op threads (never changes a result)')
-    .option('--batch-size <n>', 'most inputs per forward pass (never changes a result)')
     .option('--truncate', 'cut over-long texts instead of failing them')
     .option('--exif-orientation', 'apply EXIF orientation to images (diverges from upstream embeddings)')
     .action(async (opts: EmbedOptions) => {

@@ -18,7 +18,7 @@ import type { EvalTask } from '../eval/task.js';
 import { Index } from '../index/index.js';
 import { LIMITS } from '../limits.js';
 import { type EncoderCliOptions, indexLocation, modelSpecOf, parseEncoderOptions } from './index-options.js';
-import { addModelOptions, resolveModelFiles } from './model-options.js';
+import { addModelOptions, addRunOptions, resolveModelFiles } from './model-options.js';
 import { parsePositiveInt } from './parse.js';
 import { createProgress } from './progress.js';
 
@@ -40,12 +40,12 @@ const DEFAULT_OUTPUT_DIR = './vbge-eval';
 const MAX_PROBLEM_LINES = 20;
 
 export function registerEval(program: Command): void {
-  addModelOptions(
+  addRunOptions(addModelOptions(
     program
       .command('eval')
       .description('retrieval quality on BEIR-layout, CIRR, FashionIQ and WebQA data sets: MTEB-shaped JSON per task, a table on stdout')
       .argument('[datasets...]', 'data set folders (the layout is detected)'),
-  )
+  ))
     .option('--index <dir>', 'evaluate in this index folder, created or reused (default: <output-dir>/index/<task>)')
     .option('--store <url>', 'evaluate in this Postgres index: postgres://user@host/db?index=NAME')
     .option('--layout <name>', 'beir | cirr | fashioniq | webqa (default: detected)')
@@ -55,8 +55,6 @@ export function registerEval(program: Command): void {
     .option('--images <dir>', "a native layout's images, when not in their usual place")
     .option('--corpus <scope>', "CIRR and FashionIQ: split (the benchmark's corpus, default) or all (every image of every split, as in the VISTA paper)")
     .option('--compare <run-dir>', 'print the differences to an earlier run (alone: compare --output-dir with it)')
-    .option('--threads <n>', 'ONNX Runtime intra-op threads (never changes a result)')
-    .option('--batch-size <n>', 'most inputs per forward pass (never changes a result)')
     .option('--quiet', 'no progress output')
     .action(async (datasets: string[], opts: EvalOptions) => {
       process.exitCode = await runEval(datasets, opts);

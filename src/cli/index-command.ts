@@ -12,9 +12,9 @@ import { Index } from '../index/index.js';
 import { parseShard, type Shard } from '../index/content-key.js';
 import type { IndexRunReport } from '../index/indexer.js';
 import { countSources, readSources } from '../index/sources.js';
-import { isPostgresUrl, openStore } from '../store/open.js';
+import { isPostgresUrl } from '../store/location.js';
 import { LIMITS } from '../limits.js';
-import { addModelOptions } from './model-options.js';
+import { addModelOptions, addRunOptions } from './model-options.js';
 import { parsePositiveInt } from './parse.js';
 import { type EncoderCliOptions, type IndexLocationOptions, addIndexLocationOptions, hasModelOptions, indexLocation, loadEncoder, modelSpecOf, parseEncoderOptions } from './index-options.js';
 import { createProgress, formatDuration } from './progress.js';
@@ -38,15 +38,13 @@ export function registerIndex(program: Command): void {
     .command('index')
     .description('index folders, image files and JSONL manifests ({"id"?, "image"?, "text"?, …metadata}) for search')
     .argument('<paths...>', 'folders (recursive), image files, or .jsonl manifests');
-  addIndexLocationOptions(addModelOptions(cmd))
+  addRunOptions(addIndexLocationOptions(addModelOptions(cmd)))
     .option('--caption-ext <ext>', 'take a sidecar caption beside each image (photo.jpg + photo.txt with --caption-ext .txt): a composed entry')
     .option('--sync', 'remove indexed items that are no longer in the given paths')
     .option('--dry-run', 'print what would be new / changed / unchanged / removed / rejected, and change nothing')
     .option('--shard <i/n>', 'index only the items whose content hash falls in shard I of N (run N processes into one --store)')
     .option('--ann', 'build the store\'s approximate-nearest-neighbour index after indexing')
     .option('--truncate', 'cut over-long captions instead of rejecting them')
-    .option('--threads <n>', 'ONNX Runtime intra-op threads (never changes a result)')
-    .option('--batch-size <n>', 'most inputs per forward pass (never changes a result)')
     .option('--exif-orientation', 'apply EXIF orientation to images (diverges from upstream embeddings)')
     .option('--commit-size <n>', 'items per store commit: a crash loses at most this many (default 64)')
     .option('--quiet', 'no progress output')
@@ -70,9 +68,7 @@ async function runIndexCommand(paths: string[], opts: IndexCommandOptions): Prom
   const sourceOptions = { ...(opts.captionExt !== undefined ? { captionExt: opts.captionExt } : {}), ...(isPostgresUrl(location) ? {} : { skip: [location] }) };
   const total = opts.quiet ? undefined : await countSources(paths, sourceOptions);
 
-  const store = await openStore(location);
-  const manifest = await store.readManifest();
-  await store.close();
+  const manifest = await Index.readManifest(location);
 
   let encoder: Encoder | undefined;
   let index: Index | undefined;

@@ -31,6 +31,13 @@ export function addModelOptions(cmd: Command): Command {
     .option('--text-weights <dir|file>', 'take the text tower weights from this HF folder or weights file instead of the checkpoint');
 }
 
+/** `--threads` and `--batch-size`: how the model runs, never what it computes. */
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (never changes a result)')
+    .option('--batch-size <n>', 'most inputs per forward pass (never changes a result)');
+}
+
 /** Turns the options into local files, fetching from the hub where a name was given. */
 export async function resolveModelFiles(o: ModelCliOptions): Promise<ModelFiles> {
   if (o.model !== undefined) {

@@ -12,7 +12,6 @@ import { hitJson } from '../index/hit-json.js';
 import { Index } from '../index/index.js';
 import type { Query, SearchHit } from '../index/types.js';
 import { LIMITS } from '../limits.js';
-import { openStore } from '../store/open.js';
 import { addModelOptions } from './model-options.js';
 import { type EncoderCliOptions, type IndexLocationOptions, addIndexLocationOptions, indexLocation, loadEncoder, parseEncoderOptions } from './index-options.js';
 
@@ -64,9 +63,7 @@ async function runSearch(opts: SearchCommandOptions): Promise<number> {
   if (opts.like === undefined && opts.text === undefined && opts.image === undefined) throw new ConfigError('nothing to search for: give --text, --image, both, or --like ID');
   const query: Query = opts.like !== undefined ? { id: opts.like } : { ...(opts.text !== undefined ? { text: opts.text } : {}), ...(opts.image !== undefined ? { image: opts.image } : {}) };
 
-  const store = await openStore(location);
-  const manifest = await store.readManifest();
-  await store.close();
+  const manifest = await Index.readManifest(location);
   if (!manifest) throw new ConfigError(`${location}: no index here (create one with \`vbge index PATH…\`)`);
 
   let encoder: Encoder | undefined;
@@ -75,7 +72,7 @@ async function runSearch(opts: SearchCommandOptions): Promise<number> {
     if (opts.like === undefined) encoder = await loadEncoder(opts, manifest.model, location);
     index = await Index.open({ location, ...(encoder ? { encoder } : {}) });
     // An index built with --ann is searched through its ANN index unless --exact says otherwise.
-    const ann = opts.ann ?? (!opts.exact && (await index.stats()).ann);
+    const ann = opts.ann ?? (!opts.exact && (await index.hasAnn()));
     const hits = await index.search(query, { k, offset, ann, ...(opts.where !== undefined ? { where: opts.where } : {}) });
     process.stdout.write(opts.json ? `${JSON.stringify(hits.map(hitJson))}\n` : table(hits, offset));
     return 0;

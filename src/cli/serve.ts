@@ -12,7 +12,7 @@ import { createServer, modelNames } from '../server/app.js';
 import type { ServerLimits } from '../server/context.js';
 import { ImageUrlFetcher } from '../server/image-url.js';
 import { closeOnSignals } from '../server/shutdown.js';
-import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
+import { addModelOptions, addRunOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
 import { parsePositiveInt, parseThreads } from './parse.js';
 
 interface ServeOptions extends ModelCliOptions {
@@ -34,7 +34,7 @@ interface ServeOptions extends ModelCliOptions {
 }
 
 export function registerServe(program: Command): void {
-  addModelOptions(program.command('serve').description('serve /v1/embeddings (OpenAI-compatible), /v1/search and the search page'))
+  addRunOptions(addModelOptions(program.command('serve').description('serve /v1/embeddings (OpenAI-compatible), /v1/search and the search page')))
     .option('--index <dir>', 'search this LanceDB index folder')
     .option('--store <url>', 'search this postgres:// index')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -47,8 +47,6 @@ export function registerServe(program: Command): void {
     .option('--max-queue <n>', `most inputs queued before 429 (default ${LIMITS.maxQueuedItems})`)
     .option('--request-timeout <s>', `longest a request may take, in seconds (default ${LIMITS.requestTimeoutSeconds})`)
     .option('--shutdown-grace <s>', `longest a shutdown waits for requests in flight, in seconds (default ${LIMITS.shutdownGraceSeconds})`)
-    .option('--threads <n>', 'ONNX Runtime intra-op threads (never changes a result)')
-    .option('--batch-size <n>', 'most inputs per forward pass (never changes a result)')
     .option('--quiet', 'no request log lines')
     .action(async (opts: ServeOptions) => {
       process.exitCode = await runServe(opts);

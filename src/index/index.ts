@@ -123,6 +123,16 @@ export class Index {
     return report;
   }
 
+  /** The manifest of the index at `location` (undefined: none there), read without an encoder: which model to load. */
+  static async readManifest(location: string = DEFAULT_INDEX_DIR): Promise<IndexManifest | undefined> {
+    const store = await openStore(location);
+    try {
+      return await store.readManifest();
+    } finally {
+      await store.close();
+    }
+  }
+
   /** What a run would do against an index that does not exist yet: every readable item is new. */
   static dryRunWithoutIndex(items: AsyncIterable<PendingItem> | Iterable<PendingItem>, options: Omit<IndexRunOptions, 'dryRun'> = {}): Promise<IndexRunReport> {
     return runIndexing(undefined, undefined, items, { ...options, dryRun: true });
@@ -182,6 +192,11 @@ export class Index {
     return n;
   }
 
+  /** Whether the store has an ANN index (built by `vbge index --ann` or `buildAnn`). */
+  hasAnn(): Promise<boolean> {
+    return this.store.hasAnn();
+  }
+
   async stats(): Promise<IndexStats> {
     return {
       items: await this.store.count(),
@@ -189,7 +204,7 @@ export class Index {
       dim: this.dim,
       location: this.location,
       store: this.store.kind,
-      ann: await this.store.hasAnn(),
+      ann: await this.hasAnn(),
       provenance: this.manifest.provenance,
     };
   }
