@@ -24,6 +24,12 @@ export interface BertBuildOptions {
    * debug builds whose taps expose every layer's full output.
    */
   readonly fullLastLayer?: boolean;
+  /**
+   * Attention exactly as eager BERT writes it — scores divided by √d after the product, the mask
+   * always added — instead of the exact rewrites (exactQueryScale, maskedSoftmax): tests compare
+   * the two bit for bit.
+   */
+  readonly literalAttention?: boolean;
 }
 
 /** The attention block size for this model, or undefined when every sequence fits in one block. */
@@ -50,39 +56,77 @@ export function bertEmbeddings(g: GraphBuilder, w: WeightMap, ids: Value, positi
   return layerNorm(g, w.scope('LayerNorm'), sum, width, cfg.layerNormEps);
 }
 
-/** 0/1 mask [B, S] → additive [B, 1, 1, S]: (1 − m) · fp16 min, as get_extended_attention_mask. */
-export function extendedAttentionMask(g: GraphBuilder, mask: Value): Value {
+/** The attention mask as the encoder uses it. */
+export interface AttentionMask {
+  /** (1 − m) · fp16 min, [B, 1, 1, S], as get_extended_attention_mask. */
+  readonly additive: Value;
+  /**
+   * A bool scalar: some key of the batch is masked out. Only then can adding the mask change a
+   * score: x + 0 is x for every float (and ±0 give the same softmax), so unmasked batches skip
+   * the addition — one pass over every [B, H, S, S] score tensor less.
+   */
+  readonly anyMasked: Value;
+}
+
+/** 0/1 mask [B, S] (int64) → the additive mask and whether it masks anything. */
+export function extendedAttentionMask(g: GraphBuilder, mask: Value): AttentionMask {
   const m = g.node('Cast', [mask], { to: ONNX_TYPE.float32 });
   const additive = g.node('Mul', [g.node('Sub', [g.f32(1), m]), g.f32(FP16_MIN)]);
-  return g.node('Unsqueeze', [additive, g.i64([1, 2])], {}, 'extended_attention_mask');
+  return {
+    additive: g.node('Unsqueeze', [additive, g.i64([1, 2])], {}, 'extended_attention_mask'),
+    anyMasked: g.node('Less', [g.node('ReduceMin', [mask], { keepdims: 0 }), g.i64(1)], {}, 'any_key_masked'),
+  };
+}
+
+/**
+ * 1/√d when it is a power of two (d = 64: 1/8), else undefined. Scaling q by a power of two
+ * before q·kᵀ gives every partial sum exactly scaled, so the product equals eager BERT's
+ * (q·kᵀ)/√d bit for bit (barring values below 2⁻¹²⁶, which no activation reaches) without a
+ * pass over the scores.
+ */
+export function exactQueryScale(d: number): number | undefined {
+  const root = Math.sqrt(d);
+  return Number.isInteger(Math.log2(root)) ? 1 / root : undefined;
 }
 
 /** What every layer of one encoder shares. */
 interface EncoderContext {
   readonly g: GraphBuilder;
   readonly cfg: BertConfig;
-  /** The additive mask, [B, 1, 1, S]. */
-  readonly mask: Value;
+  readonly mask: AttentionMask;
   /** [B, −1, heads, d]: the shape rows are viewed as before splitting heads. */
   readonly heads: Value;
   readonly blockRows: number | undefined;
+  readonly literal: boolean;
 }
 
 /** Attention of the query rows `rows` over all rows `x` (both [B·n, W] 2-D). */
 function selfAttention(ctx: EncoderContext, w: WeightMap, x: Value, rows: Value): Value {
   const { g, cfg, heads } = ctx;
   const dims = { in: cfg.hiddenSize, out: cfg.hiddenSize };
-  const q = splitHeads(g, linear(g, w.scope('query'), rows, dims), heads);
+  const queryScale = ctx.literal ? undefined : exactQueryScale(headDim(cfg));
+  const unscaled = splitHeads(g, linear(g, w.scope('query'), rows, dims), heads);
+  const q = queryScale === undefined ? unscaled : g.node('Mul', [unscaled, g.f32(queryScale)]);
   const kT = splitHeads(g, linear(g, w.scope('key'), x, dims), heads, true);
   const v = splitHeads(g, linear(g, w.scope('value'), x, dims), heads);
-  const scale = g.f32(Math.sqrt(headDim(cfg)));
   const attendRows = (b: GraphBuilder, qRows: Value): Value => {
-    // Eager BERT divides the scores by √d after the product (not q·d^-½ before it).
-    const scores = b.node('Add', [b.node('Div', [b.node('MatMul', [qRows, kT]), scale]), ctx.mask]);
-    return attend(b, scores, v);
+    const product = b.node('MatMul', [qRows, kT]);
+    // Eager BERT divides the scores by √d after the product; see exactQueryScale.
+    const scores = queryScale === undefined ? b.node('Div', [product, g.f32(Math.sqrt(headDim(cfg)))]) : product;
+    if (ctx.literal) return attend(b, b.node('Add', [scores, ctx.mask.additive]), v);
+    return b.node('MatMul', [maskedSoftmax(b, scores, ctx.mask), v]);
   };
   const blocked = ctx.blockRows !== undefined && rows === x;
   return mergeHeads(g, blocked ? inQueryBlocks(g, q, ctx.blockRows!, attendRows) : attendRows(g, q), cfg.hiddenSize);
+}
+
+/** softmax(scores + mask) over the keys, adding the mask only when it masks something. */
+function maskedSoftmax(b: GraphBuilder, scores: Value, mask: AttentionMask): Value {
+  const masked = b.subgraph('masked_softmax');
+  masked.output(masked.node('Softmax', [masked.node('Add', [scores, mask.additive])], { axis: -1 }), 'float32', null);
+  const unmasked = b.subgraph('softmax');
+  unmasked.output(unmasked.node('Softmax', [scores], { axis: -1 }), 'float32', null);
+  return b.node('If', [mask.anyMasked], { then_branch: { graph: masked }, else_branch: { graph: unmasked } });
 }
 
 /**
@@ -110,9 +154,9 @@ function encoderLayer(ctx: EncoderContext, w: WeightMap, x: Value, rows: Value =
  * sequence only (S ≥ 2: CLS and SEP at least), not all S: every kernel is row-invariant, so CLS
  * gets the same bits. Two rows, not one: a one-row attention GEMM takes another MLAS kernel.
  */
-export function bertEncoder(g: GraphBuilder, w: WeightMap, x: Value, additiveMask: Value, cfg: BertConfig, batch: Value, options: BertBuildOptions = {}): Value {
+export function bertEncoder(g: GraphBuilder, w: WeightMap, x: Value, mask: AttentionMask, cfg: BertConfig, batch: Value, options: BertBuildOptions = {}): Value {
   const width = cfg.hiddenSize;
-  const ctx: EncoderContext = { g, cfg, mask: additiveMask, heads: headsShape(g, batch, cfg.numHeads, headDim(cfg)), blockRows: attentionBlockRows(cfg, options) };
+  const ctx: EncoderContext = { g, cfg, mask, heads: headsShape(g, batch, cfg.numHeads, headDim(cfg)), blockRows: attentionBlockRows(cfg, options), literal: options.literalAttention ?? false };
   const sequences = g.node('Concat', [batch, g.i64([-1, width])], { axis: 0 });
   const cls = (rows: Value): Value => g.node('Gather', [g.node('Reshape', [rows, sequences]), g.i64(0)], { axis: 1 });
   const last = cfg.numLayers - 1;

@@ -101,8 +101,9 @@ export function buildTextGraph(w: WeightMap, cfg: VisualizedBgeConfig, options: 
   const cls = g.node('Slice', [prompt, g.i64([0]), g.i64([1]), g.i64([1])]);
   const rest = g.node('Slice', [prompt, g.i64([1]), g.i64([END]), g.i64([1])]);
   const sequence = g.tap('encoder_input', g.node('Concat', [cls, imageTokens, rest], { axis: 1 }));
-  const additive = g.tap('extended_attention_mask', extendedAttentionMask(g, mask));
-  const state = bertEncoder(g, w.scope('bge_encoder'), sequence, additive, cfg.text, batchDim(g, ids), options);
+  const attentionMask = extendedAttentionMask(g, mask);
+  g.tap('extended_attention_mask', attentionMask.additive);
+  const state = bertEncoder(g, w.scope('bge_encoder'), sequence, attentionMask, cfg.text, batchDim(g, ids), options);
   g.output(l2Normalized(g, state), 'float32', ['batch', width], 'embedding');
   return g;
 }

@@ -47,6 +47,8 @@ export interface Ops {
   Expand: {};
   Gather: { axis: number };
   Identity: {};
+  If: { then_branch: { graph: GraphBuilder }; else_branch: { graph: GraphBuilder } };
+  Less: {};
   LayerNormalization: { axis: number; epsilon: { float: number } };
   Loop: { body: { graph: GraphBuilder } };
   MatMul: {};
@@ -54,6 +56,7 @@ export interface Ops {
   Mul: {};
   Neg: {};
   ReduceL2: { axes: number[]; keepdims: number };
+  ReduceMin: { keepdims: number };
   Reshape: {};
   Shape: {};
   Slice: {};

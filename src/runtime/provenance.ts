@@ -6,8 +6,8 @@ import { canonicalSha256 } from '../util/canonical-json.js';
 import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION } from './session.js';
 
-/** Bump when the graphs built from a checkpoint could compute any bit differently. */
-export const GRAPH_BUILDER_VERSION = 'vbge-graphs/5';
+/** Bump when the graphs built from a checkpoint change (it keys the graph cache), whether or not a bit of their results does. */
+export const GRAPH_BUILDER_VERSION = 'vbge-graphs/6';
 export const LIBRARY_VERSION = 'visualized-bge@0.1.0';
 
 export interface Provenance {

@@ -9,21 +9,33 @@ import { loadFixtureModel } from '../helpers/tiny-model.js';
 
 const FORBIDDEN = /dropout|random|multinomial|bernoulli/i;
 const ALLOWED = new Set([
-  'Add', 'Cast', 'Concat', 'Conv', 'Div', 'Erf', 'Exp', 'Expand', 'Gather', 'Identity', 'LayerNormalization',
-  'MatMul', 'Max', 'Mul', 'Neg', 'ReduceL2', 'Reshape', 'Shape', 'Slice', 'Softmax', 'Sub', 'Transpose', 'Unsqueeze',
+  'Add', 'Cast', 'Concat', 'Conv', 'Div', 'Equal', 'Erf', 'Exp', 'Expand', 'Gather', 'Identity', 'If', 'LayerNormalization',
+  'Less', 'Loop', 'MatMul', 'Max', 'Mul', 'Neg', 'ReduceL2', 'ReduceMin', 'Reshape', 'Shape', 'Slice', 'Softmax', 'Sub',
+  'Transpose', 'Unsqueeze',
 ]);
+
+type GraphProto = NonNullable<ReturnType<typeof decodeModel>['graph']>;
+type NodeProto = NonNullable<GraphProto['node']>[number];
+
+/** Every node of a graph and of its control-flow subgraphs (Loop bodies, If branches), depth first. */
+function allNodes(graph: GraphProto): NodeProto[] {
+  return (graph.node ?? []).flatMap((n) => [n, ...(n.attribute ?? []).flatMap((a) => (a.g ? allNodes(a.g) : []))]);
+}
 
 describe.each(['tiny-bert', 'tiny-xlmr'] as const)('%s graphs', (set) => {
   const model = loadFixtureModel(set);
   for (const [name, build] of [['vision', buildVisionGraph], ['text', buildTextGraph]] as const) {
     test(`${name} graph has no dropout or random op`, () => {
-      const proto = decodeModel(serializeModel(build(model.weights, model.config)));
-      const ops = proto.graph!.node!.map((n) => `${n.domain ? `${n.domain}.` : ''}${n.opType}`);
+      // Attention in blocks of 2 rows, so that the text graph's Loop body is inspected too.
+      const proto = decodeModel(serializeModel(build(model.weights, model.config, { attentionBlockRows: 2 })));
+      const nodes = allNodes(proto.graph!);
+      if (name === 'text') expect(nodes.length).toBeGreaterThan(proto.graph!.node!.length);
+      const ops = nodes.map((n) => `${n.domain ? `${n.domain}.` : ''}${n.opType}`);
       expect(ops.length).toBeGreaterThan(50);
       expect(ops.filter((op) => FORBIDDEN.test(op))).toEqual([]);
       expect([...new Set(ops)].filter((op) => !ALLOWED.has(op))).toEqual([]);
       // No training-mode attribute anywhere (e.g. a BatchNorm/Dropout training_mode flag).
-      const attrs = proto.graph!.node!.flatMap((n) => (n.attribute ?? []).map((a) => a.name));
+      const attrs = nodes.flatMap((n) => (n.attribute ?? []).map((a) => a.name));
       expect(attrs.filter((a) => /training|seed/i.test(a ?? ''))).toEqual([]);
     });
   }
