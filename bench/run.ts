@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     Object.assign(result, {
       fma_peak_gflops: peak,
       images_per_s: imagesPerS,
+      first_batch_ms_per_image: main['first_batch_ms_per_image'],
       achieved_gflops: round(imagesPerS * GFLOP_PER_IMAGE.base, 1),
       fraction_of_fma_peak: ofPeak(imagesPerS, GFLOP_PER_IMAGE.base),
       // The same per CPU-second the process got: on a shared host (other tenants, load average
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     const pct = (f: unknown): string => (typeof f === 'number' ? `${round(100 * f, 1)} %` : 'unavailable');
     rows.push(
       ['FMA peak (register-resident FMA loop, same run)', peak === null ? String(result['fma_peak']) : `${peak} GFLOP/s`, `${THREADS} threads`],
-      [`bulk images/s (batch ${BATCH})`, `${imagesPerS}`, `${result['achieved_gflops']} GFLOP/s = ${pct(result['fraction_of_fma_peak'])} of FMA peak (target ≥ 75 %); per CPU-second used: ${pct(result['fraction_of_fma_peak_per_cpu_second'])}`],
+      [`bulk images/s (batch ${BATCH}, steady state)`, `${imagesPerS}`, `${result['achieved_gflops']} GFLOP/s = ${pct(result['fraction_of_fma_peak'])} of FMA peak (target ≥ 75 %); per CPU-second used: ${pct(result['fraction_of_fma_peak_per_cpu_second'])}; the process's first batch ${main['first_batch_ms_per_image']} ms/image`],
       ['single image, batch 1', `${main['single_image_ms']} ms`, 'target ≤ 180 ms'],
       ['composed (image + 16 tokens)/s', `${main['composed_per_s']}`, ''],
       ['text query p50 / p95 (16 tokens)', `${main['query_p50_ms']} / ${main['query_p95_ms']} ms`, 'target p50 ≤ 12 ms'],
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
       result['fma_peak_gflops'] = peak;
       result['m3'] = {
         images_per_s: m3PerS,
+        first_batch_ms_per_image: m3['first_batch_ms_per_image'],
         fraction_of_fma_peak: ofPeak(m3PerS, GFLOP_PER_IMAGE.m3),
         load_first_s: m3First['load_s'],
         load_cached_s: m3['load_s'],
@@ -178,7 +180,7 @@ async function main(): Promise<void> {
         long_text_8192: { seconds: m3Long['long_text_s'], peak_rss_mb: m3Long['peak_rss_mb'] },
       };
       rows.push(
-        ['m3: bulk images/s (batch 4)', `${m3PerS}`, `${pct(ofPeak(m3PerS, GFLOP_PER_IMAGE.m3))} of FMA peak (target ≥ 70 %)`],
+        ['m3: bulk images/s (batch 4, steady state)', `${m3PerS}`, `${pct(ofPeak(m3PerS, GFLOP_PER_IMAGE.m3))} of FMA peak (target ≥ 70 %); the process's first batch ${m3['first_batch_ms_per_image']} ms/image`],
         ['m3: load first / cached; peak RSS bulk / first load', `${m3First['load_s']} / ${m3['load_s']} s; ${m3['peak_rss_mb']} / ${m3First['peak_rss_mb']} MB`, 'target cached ≤ 2 s'],
         ['m3: one 8192-token text', `${m3Long['long_text_s']} s`, `peak RSS ${m3Long['peak_rss_mb']} MB (targets ≤ 60 s, ≤ 4000 MB)`],
       );

@@ -15,10 +15,19 @@ import { attend, batchDim, headsShape, layerNorm, linear, mergeHeads, param, spl
  * applies to all 1+N tokens without slicing the CLS token out.
  */
 interface Rope {
-  cos: Value;
-  /** sin with the rotate_half signs folded in: −sin at even lanes, +sin at odd lanes. */
-  signedSin: Value;
-  /** The same two tables transposed, [d, 1+N], for keys kept as [B, H, d, 1+N]. */
+  /**
+   * The query's tables: cos, and sin with the rotate_half signs folded in (−sin at even lanes,
+   * +sin at odd lanes); with attention's 1/√d folded in too when `queryScaled`.
+   */
+  query: { cos: Value; signedSin: Value };
+  /**
+   * Whether 1/√d is folded into the query's tables, done when that scale is a power of two (d = 64:
+   * 1/8; d = 16: 1/4): scaling every product and sum by a power of two is exact, so
+   * x·(cos/8) + swap(x)·(sin/8) is (x·cos + swap(x)·sin)/8 bit for bit (barring values below
+   * 2⁻¹²⁶), one pass over q less.
+   */
+  queryScaled: boolean;
+  /** The unscaled tables transposed, [d, 1+N], for keys kept as [B, H, d, 1+N]. */
   cosT: Value;
   signedSinT: Value;
   /**
@@ -47,9 +56,16 @@ function ropeTables(g: GraphBuilder, w: WeightMap, cfg: EvaVisionConfig): Rope {
     for (let r = 0; r <= n; r++) for (let c = 0; c < d; c++) out[c * (n + 1) + r] = t[r * d + c]!;
     return out;
   };
+  const scale = d ** -0.5;
+  const queryScaled = Number.isInteger(Math.log2(scale));
+  const forQuery = (t: Float32Array): Float32Array => (queryScaled ? t.map((v) => v * scale) : t);
+  const suffix = queryScaled ? '*scale' : '';
   return {
-    cos: g.initializer(`${w.key('freqs_cos')}:with_cls`, cosRows, [n + 1, d]),
-    signedSin: g.initializer(`${w.key('freqs_sin')}:signed_with_cls`, signed, [n + 1, d]),
+    query: {
+      cos: g.initializer(`${w.key('freqs_cos')}:with_cls${suffix}`, forQuery(cosRows), [n + 1, d]),
+      signedSin: g.initializer(`${w.key('freqs_sin')}:signed_with_cls${suffix}`, forQuery(signed), [n + 1, d]),
+    },
+    queryScaled,
     cosT: g.initializer(`${w.key('freqs_cos')}:with_cls^T`, transpose(cosRows), [d, n + 1]),
     signedSinT: g.initializer(`${w.key('freqs_sin')}:signed_with_cls^T`, transpose(signed), [d, n + 1]),
     pairSwap: g.initializer('rope_pair_swap', swap, [d, d]),
@@ -77,10 +93,10 @@ function addClsAndPositions(g: GraphBuilder, w: WeightMap, batch: Value, patches
   return g.node('Add', [tokens, param(g, w, 'pos_embed', [1, numPatches(cfg) + 1, cfg.width])], {}, 'block_input');
 }
 
-/** RoPE on q ([B, H, 1+N, d]): x·cos + swap(x)·signedSin; the CLS row is the identity. */
+/** RoPE on q ([B, H, 1+N, d]): x·cos + swap(x)·signedSin; the CLS row is the identity (or the scale). */
 function applyRope(g: GraphBuilder, x: Value, rope: Rope): Value {
   const swapped = g.node('MatMul', [x, rope.pairSwap]);
-  return g.node('Add', [g.node('Mul', [x, rope.cos]), g.node('Mul', [swapped, rope.signedSin])]);
+  return g.node('Add', [g.node('Mul', [x, rope.query.cos]), g.node('Mul', [swapped, rope.query.signedSin])]);
 }
 
 /** The same rotation on keys held transposed, [B, H, d, 1+N] (the swap matrix is symmetric). */
@@ -106,10 +122,10 @@ function attention(ctx: TowerContext, w: WeightMap, x: Value): Value {
   const q = linear(g, w, x, dims, { weight: 'q_proj.weight', bias: 'q_bias' });
   const k = linear(g, w, x, dims, { weight: 'k_proj.weight', bias: null });
   const v = linear(g, w, x, dims, { weight: 'v_proj.weight', bias: 'v_bias' });
-  const qh = applyRope(g, splitHeads(g, q, heads), rope);
   const khT = applyRopeTransposed(g, splitHeads(g, k, heads, true), rope);
   const vh = splitHeads(g, v, heads);
-  const scaled = g.node('Mul', [qh, g.f32(cfg.headWidth ** -0.5)]);
+  const qh = applyRope(g, splitHeads(g, q, heads), rope);
+  const scaled = rope.queryScaled ? qh : g.node('Mul', [qh, g.f32(cfg.headWidth ** -0.5)]);
   const scores = g.node('MatMul', [scaled, khT]);
   const merged = mergeHeads(g, attend(g, scores, vh), width);
   const normed = layerNorm(g, w.scope('inner_attn_ln'), merged, width, cfg.layerNormEps);

@@ -36,12 +36,13 @@ const PINNED: Record<string, Partial<Record<FixtureSet, string>>> = {
     'tiny-bert-fp16': 'fbb0d8482f4da90cf5cf7d9a8e9505ba52faf4bbb997403c59d670b12720eefb',
   },
   // The text attention adds its mask only when the mask masks a key (an If), and scales q by 1/√d
-  // before the product when √d is a power of two; bit for bit the same results
-  // (test/model/exact-rewrites.test.ts).
+  // before the product when √d is a power of two; the vision tower folds its 1/√d into the query's
+  // RoPE tables when it is a power of two. Bit for bit the same results
+  // (test/model/exact-rewrites.test.ts; the canaries of `vbge verify`).
   'vbge-graphs/6': {
-    'tiny-bert': 'e0e319adcfadca0dc026ec4e7f1b191f2d2644ff0b966b321074b405b1e76361',
-    'tiny-xlmr': '1ae8ed46128939c818ada25e7352031236751f0561965bbba78bb119ab62c0b6',
-    'tiny-bert-fp16': 'e36b3664c0bdf6e0e4d38f7913f0bd3f06d4b2772d78f35b57376b769cd3e6a9',
+    'tiny-bert': '2fb3d652fd602280c5a0c48ea0419672b613c7a71ba314f913019cbe2f7eee96',
+    'tiny-xlmr': '2818dcf5be69002e7bd0167174b65ede9c9932b37c8681e0b6a66e906585105f',
+    'tiny-bert-fp16': 'a66e9bd8fc73b283733c7965e25de39c4d35cc008b6e5fac199b3cb2591f342c',
   },
 };
 
