@@ -1,7 +1,8 @@
 /**
- * `vbge embed` as a user runs it, on a folder of JPEGs: once with default options and once with
- * explicit tuned ones, interleaved (default, tuned, default, tuned, …) so that both see the same
- * machine. Reports the median wall time of each and checks that both wrote the same bytes.
+ * `vbge embed` as a user runs it, on a folder of JPEGs: with default options and with explicit
+ * tuned ones, interleaved in ABBA order (default, tuned, tuned, default, …) so that both see the
+ * same machine and neither is always the one that runs first. Reports the median wall time of
+ * each and checks that both wrote the same bytes.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,8 +42,9 @@ export function benchCliEmbed(opts: { weights: string; textModel: string; cacheD
     const defaults: number[] = [];
     const tuned: number[] = [];
     for (let r = 0; r < opts.rounds; r++) {
-      defaults.push(run([], 'default.jsonl'));
-      tuned.push(run(opts.tuned, 'tuned.jsonl'));
+      const pair = [() => defaults.push(run([], 'default.jsonl')), () => tuned.push(run(opts.tuned, 'tuned.jsonl'))];
+      if (r % 2 === 1) pair.reverse();
+      for (const step of pair) step();
     }
     const same = readFileSync(join(dir, 'default.jsonl')).equals(readFileSync(join(dir, 'tuned.jsonl')));
     return {

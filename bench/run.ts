@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     );
 
     log('base: vbge embed with default options vs tuned, interleaved …');
-    const cli = benchCliEmbed({ ...base, cacheDir, jpeg: await syntheticPhotoJpeg(), images: quick ? 16 : 32, tuned: ['--threads', String(THREADS), '--batch-size', String(BATCH)], rounds: quick ? 1 : 2 });
+    const cli = benchCliEmbed({ ...base, cacheDir, jpeg: await syntheticPhotoJpeg(), images: quick ? 16 : 32, tuned: ['--threads', String(THREADS), '--batch-size', String(BATCH)], rounds: quick ? 2 : 4 });
     result['cli_embed'] = cli;
     rows.push([`vbge embed ${cli.images} images: defaults / ${cli.tuned_options}`, `${cli.default_s} / ${cli.tuned_s} s`, `ratio ${cli.default_vs_tuned} (target ≤ 1.05), same output: ${cli.same_output}`]);
 
