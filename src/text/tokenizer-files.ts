@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { HF_TEXT_FILES, TOKENIZER_FILES } from '../checkpoint/hf-folder.js';
 import { CheckpointError } from '../errors.js';
 import type { BertOptions } from './bert-wordpiece.js';
+import { readCachedDescription, writeCachedDescription } from './description-cache.js';
 import { checkPipelineSettings } from './pipeline-settings.js';
 import type { SpecialToken } from './special-tokens.js';
 
@@ -45,7 +46,15 @@ export type TokenizerDescription = BertDescription | XlmRobertaDescription;
 
 type Json = Record<string, unknown>;
 
-export async function readTokenizerDescription(dir: string): Promise<TokenizerDescription> {
+export interface ReadTokenizerOptions {
+  /**
+   * A folder for compact copies of parsed Unigram (XLM-R) descriptions, keyed by the files'
+   * fingerprint (description-cache.ts); none by default.
+   */
+  readonly cacheDir?: string;
+}
+
+export async function readTokenizerDescription(dir: string, options: ReadTokenizerOptions = {}): Promise<TokenizerDescription> {
   // The fingerprint hashes these files in this order (absent optional files are skipped).
   const tokenizerPath = join(dir, HF_TEXT_FILES.tokenizerJson);
   const bytes = new Map<string, Buffer>();
@@ -55,14 +64,27 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
   }
   const tokenizerBytes = bytes.get(HF_TEXT_FILES.tokenizerJson);
   if (tokenizerBytes === undefined) throw new CheckpointError(tokenizerPath, 'tokenizer.json not found');
+  const hash = createHash('sha256');
+  for (const [name, data] of bytes) {
+    hash.update(`${name}\0${data.length}\0`);
+    hash.update(data);
+  }
+  const fingerprint = hash.digest('hex');
+  const modelConfigPath = join(dir, HF_TEXT_FILES.config);
+  const modelConfig = optionalObject(await readOptional(modelConfigPath), modelConfigPath);
+
+  // The same files parse to the same description: the copy made when they were first parsed.
+  const cached = options.cacheDir === undefined ? undefined : readCachedDescription(options.cacheDir, fingerprint);
+  if (cached) {
+    checkModelType(modelConfig, modelConfigPath, cached.kind);
+    return cached;
+  }
 
   const tokenizer = parseObject(tokenizerBytes, tokenizerPath);
   const configPath = join(dir, HF_TEXT_FILES.tokenizerConfig);
   const mapPath = join(dir, HF_TEXT_FILES.specialTokensMap);
-  const modelConfigPath = join(dir, HF_TEXT_FILES.config);
   const tokenizerConfig = optionalObject(bytes.get(HF_TEXT_FILES.tokenizerConfig), configPath);
   const specialMap = optionalObject(bytes.get(HF_TEXT_FILES.specialTokensMap), mapPath);
-  const modelConfig = optionalObject(await readOptional(modelConfigPath), modelConfigPath);
 
   const fail = (msg: string): never => {
     throw new CheckpointError(tokenizerPath, `invalid tokenizer.json: ${msg}`);
@@ -85,12 +107,6 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
   };
 
   const specialTokens = readAddedTokens(tokenizer, fail);
-  const hash = createHash('sha256');
-  for (const [name, data] of bytes) {
-    hash.update(`${name}\0${data.length}\0`);
-    hash.update(data);
-  }
-  const fingerprint = hash.digest('hex');
 
   const defaults = kind === 'bert' ? { cls: '[CLS]', sep: '[SEP]', pad: '[PAD]' } : { cls: '<s>', sep: '</s>', pad: '<pad>' };
   const tokenName = (key: string, fallback: string): string =>
@@ -141,7 +157,7 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
   const vocab = new Map<string, number>();
   for (const t of specialTokens) vocab.set(t.content, t.id);
   const idOf = makeIdLookup(specialTokens, vocab, tokenizerPath);
-  return checked({
+  const description = checked({
     kind,
     specialTokens,
     pieces,
@@ -152,6 +168,8 @@ export async function readTokenizerDescription(dir: string): Promise<TokenizerDe
     padId: idOf(tokenName('pad_token', defaults.pad), 'pad_token'),
     fingerprint,
   });
+  if (options.cacheDir !== undefined) writeCachedDescription(options.cacheDir, description);
+  return description;
 }
 
 async function readOptional(path: string): Promise<Buffer | undefined> {

@@ -10,7 +10,7 @@ import { BertWordPiece, lowerEachChar } from './bert-wordpiece.js';
 import { PrecompiledCharsmap } from './precompiled-charsmap.js';
 import { SentencePieceNormalizer } from './sentencepiece-normalizer.js';
 import { SpecialTokenMatcher } from './special-tokens.js';
-import { readTokenizerDescription, type TokenizerDescription, type TokenizerKind } from './tokenizer-files.js';
+import { type ReadTokenizerOptions, readTokenizerDescription, type TokenizerDescription, type TokenizerKind } from './tokenizer-files.js';
 import { UnigramModel, type Piece } from './unigram.js';
 
 export type { TokenizerKind } from './tokenizer-files.js';
@@ -90,8 +90,9 @@ export class TextTokenizer {
   }
 
   /** Reads tokenizer.json (+ tokenizer_config.json, special_tokens_map.json, config.json) from an HF folder. */
-  static async fromDir(dir: string): Promise<TextTokenizer> {
-    return new TextTokenizer(await readTokenizerDescription(dir), join(dir, HF_TEXT_FILES.tokenizerJson));
+  /** `options.cacheDir`: where compact copies of parsed XLM-R tokenizers are kept (see description-cache.ts). */
+  static async fromDir(dir: string, options: ReadTokenizerOptions = {}): Promise<TextTokenizer> {
+    return new TextTokenizer(await readTokenizerDescription(dir, options), join(dir, HF_TEXT_FILES.tokenizerJson));
   }
 
   /** Token ids with CLS first and SEP last, no padding. */
