@@ -7,8 +7,9 @@
  * be read is ignored and written again; the cache is best effort and never fails a load.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from '../util/fs.js';
 import type { XlmRobertaDescription } from './tokenizer-files.js';
 
 /** Bump when the description derived from the same files could differ (the parser changed). */
@@ -74,7 +75,8 @@ export function writeCachedDescription(cacheDir: string, d: XlmRobertaDescriptio
     headerBytes.copy(prefix, 12);
     const scores = Float64Array.from(pieces, (p) => p[1]);
     const lengths = Uint32Array.from(pieces, (p) => p[0].length);
-    mkdirSync(cacheDir, { recursive: true });
+    // Not Node's recursive mkdir: it spins forever under /proc (util/fs.ts).
+    makeDirs(cacheDir);
     const path = entryPath(cacheDir, d.fingerprint);
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
