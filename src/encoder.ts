@@ -5,15 +5,13 @@
  *   const encoder = await Encoder.load({ weights: 'Visualized_base_en_v1.5.pth', textModel: 'bge-base-en-v1.5/' });
  *   const [a, b] = await encoder.encode([{ text: 'a dog' }, { image: 'dog.jpg', text: 'make it white' }]);
  */
-import { join } from 'node:path';
 import { ConfigError, InputError, VbgeError } from './errors.js';
 import { ImagePreprocessPool } from './image/pool.js';
 import { preprocessImage } from './image/preprocess.js';
 import { LIMITS } from './limits.js';
-import { type GraphSource, type ModelSources, type PublishedModel, loadModel, openSessions } from './load/load-model.js';
+import { type GraphSource, type ModelSources, type PublishedModel, loadModel, openSessions, tokenizerCacheDir } from './load/load-model.js';
 import { modelProvenance } from './load/provenance.js';
 import { type VisualizedBgeConfig, embeddingDim, textTokenLimit } from './model/visualized-bge.js';
-import { defaultCacheDir } from './runtime/graph-cache.js';
 import { ModelRunner, PIXELS_PER_IMAGE, type StageTimer } from './runtime/model-runner.js';
 import { type Provenance, runtimeProvenance } from './runtime/provenance.js';
 import { planTextBatches, planVisionBatches, type TextWorkItem } from './runtime/scheduler.js';
@@ -100,8 +98,7 @@ export class Encoder {
     // An exported folder's own tokenizer unless the caller names another one.
     const textModel = options.textModel ?? loaded.tokenizerDir;
     // Parsed tokenizers are cached beside the graphs (bge-m3's tokenizer.json alone takes 0.3–0.5 s to parse).
-    const tokenizerCache = options.graphCache === false ? undefined : join(options.graphCache ?? defaultCacheDir(), 'tokenizers');
-    const tokenizer = await TextTokenizer.fromDir(textModel, { cacheDir: tokenizerCache });
+    const tokenizer = await TextTokenizer.fromDir(textModel, { cacheDir: tokenizerCacheDir(options.graphCache) });
     if (tokenizer.kind !== loaded.config.text.modelType)
       throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${loaded.config.text.modelType}`);
     const { model, sessions } = await openSessions(loaded, threads);

@@ -61,6 +61,14 @@ export interface LoadModelOptions extends Partial<ModelFileOptions> {
   readonly graphCache?: string | false;
 }
 
+/**
+ * Where parsed tokenizers are cached (text/description-cache.ts): `tokenizers/` beside the graphs,
+ * or nowhere when the graph cache is off.
+ */
+export function tokenizerCacheDir(graphCache: string | false | undefined): string | undefined {
+  return graphCache === false ? undefined : join(graphCache ?? defaultCacheDir(), 'tokenizers');
+}
+
 /** The model's graphs from the exported folder, the cache, or built in memory (sessions not yet open). */
 export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
   if (options.model !== undefined) {

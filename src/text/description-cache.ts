@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeDirs } from '../util/fs.js';
-import type { XlmRobertaDescription } from './tokenizer-files.js';
+import type { XlmRobertaDescription } from './tokenizer-description.js';
 
 /** Bump when the description derived from the same files could differ (the parser changed). */
 const FORMAT = 'vbge-tokenizer/1';

@@ -8,40 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HF_TEXT_FILES, TOKENIZER_FILES } from '../checkpoint/hf-folder.js';
 import { CheckpointError } from '../errors.js';
-import type { BertOptions } from './bert-wordpiece.js';
 import { readCachedDescription, writeCachedDescription } from './description-cache.js';
 import { checkPipelineSettings } from './pipeline-settings.js';
+import type { BertOptions } from './bert-wordpiece.js';
 import type { SpecialToken } from './special-tokens.js';
+import type { TokenizerDescription, TokenizerKind, XlmRobertaDescription } from './tokenizer-description.js';
 
-export type TokenizerKind = 'bert' | 'xlm-roberta';
-
-interface CommonDescription {
-  readonly specialTokens: readonly SpecialToken[];
-  readonly clsId: number;
-  readonly sepId: number;
-  readonly padId: number;
-  readonly fingerprint: string;
-}
-
-export interface BertDescription extends CommonDescription {
-  readonly kind: 'bert';
-  readonly options: BertOptions;
-  readonly vocab: ReadonlyMap<string, number>;
-  readonly unkToken: string;
-  readonly unkId: number;
-  readonly prefix: string;
-  readonly maxCharsPerWord: number;
-}
-
-export interface XlmRobertaDescription extends CommonDescription {
-  readonly kind: 'xlm-roberta';
-  readonly pieces: ReadonlyArray<readonly [string, number]>;
-  readonly unkId: number;
-  /** Base64 `precompiled_charsmap`, or null when tokenizer.json has no Precompiled normalizer. */
-  readonly charsmap: string | null;
-}
-
-export type TokenizerDescription = BertDescription | XlmRobertaDescription;
+export type { BertDescription, TokenizerDescription, TokenizerKind, XlmRobertaDescription } from './tokenizer-description.js';
 
 
 type Json = Record<string, unknown>;
