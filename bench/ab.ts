@@ -1,6 +1,8 @@
 /**
  * A/B of session settings on bulk base images, interleaved in one process so that every variant
- * sees the same machine: intra-op thread spinning on/off, batch size. Graphs are built in memory
+ * sees the same machine: intra-op thread spinning on/off, batch size. Caveat: the spinning
+ * session's threads keep spinning after its own runs and take a core from the variant that runs
+ * next, so spin vs no-spin is only fair in separate, alternating processes. Graphs are built in memory
  * from the checkpoint; each round runs every variant once on the same pixels. Prints one JSON
  * object: median images/s per variant. `npx tsx bench/ab.ts '{"weights": …, "textModel": …}'`.
  */

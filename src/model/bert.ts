@@ -6,7 +6,7 @@
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import { type GraphBuilder, ONNX_TYPE, type Value } from '../onnx/graph.js';
 import { type BertConfig, headDim } from './bert-config.js';
-import { FP16_MIN, attend, geluErf, headsShape, inQueryBlocks, layerNorm, linear, mergeHeads, splitHeads, toRows } from './layers.js';
+import { FP16_MIN, attend, exactQueryScale, geluErf, headsShape, inQueryBlocks, layerNorm, linear, mergeHeads, splitHeads, toRows } from './layers.js';
 
 /**
  * Query rows per attention block for models with long sequences: bge-m3 at 8192 tokens then holds
@@ -76,17 +76,6 @@ export function extendedAttentionMask(g: GraphBuilder, mask: Value): AttentionMa
     additive: g.node('Unsqueeze', [additive, g.i64([1, 2])], {}, 'extended_attention_mask'),
     anyMasked: g.node('Less', [g.node('ReduceMin', [mask], { keepdims: 0 }), g.i64(1)], {}, 'any_key_masked'),
   };
-}
-
-/**
- * 1/√d when it is a power of two (d = 64: 1/8), else undefined. Scaling q by a power of two
- * before q·kᵀ gives every partial sum exactly scaled, so the product equals eager BERT's
- * (q·kᵀ)/√d bit for bit (barring values below 2⁻¹²⁶, which no activation reaches) without a
- * pass over the scores.
- */
-export function exactQueryScale(d: number): number | undefined {
-  const root = Math.sqrt(d);
-  return Number.isInteger(Math.log2(root)) ? 1 / root : undefined;
 }
 
 /** What every layer of one encoder shares. */

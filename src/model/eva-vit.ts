@@ -7,7 +7,7 @@
 import type { WeightMap } from '../checkpoint/weight-map.js';
 import type { GraphBuilder, Value } from '../onnx/graph.js';
 import { type EvaVisionConfig, gridSize, mlpHidden, numHeads, numPatches } from './eva-config.js';
-import { attend, batchDim, headsShape, layerNorm, linear, mergeHeads, param, splitHeads, silu, toRows } from './layers.js';
+import { attend, batchDim, exactQueryScale, headsShape, layerNorm, linear, mergeHeads, param, silu, splitHeads, toRows } from './layers.js';
 
 /**
  * The 2-D rotary tables, from the checkpoint (fp16-rounded upstream; never recomputed), extended
@@ -21,10 +21,8 @@ interface Rope {
    */
   query: { cos: Value; signedSin: Value };
   /**
-   * Whether 1/√d is folded into the query's tables, done when that scale is a power of two (d = 64:
-   * 1/8; d = 16: 1/4): scaling every product and sum by a power of two is exact, so
-   * x·(cos/8) + swap(x)·(sin/8) is (x·cos + swap(x)·sin)/8 bit for bit (barring values below
-   * 2⁻¹²⁶), one pass over q less.
+   * Whether 1/√d is folded into the query's tables (when exactQueryScale allows it:
+   * x·(cos/8) + swap(x)·(sin/8) is (x·cos + swap(x)·sin)/8 bit for bit), one pass over q less.
    */
   queryScaled: boolean;
   /** The unscaled tables transposed, [d, 1+N], for keys kept as [B, H, d, 1+N]. */
@@ -56,9 +54,9 @@ function ropeTables(g: GraphBuilder, w: WeightMap, cfg: EvaVisionConfig): Rope {
     for (let r = 0; r <= n; r++) for (let c = 0; c < d; c++) out[c * (n + 1) + r] = t[r * d + c]!;
     return out;
   };
-  const scale = d ** -0.5;
-  const queryScaled = Number.isInteger(Math.log2(scale));
-  const forQuery = (t: Float32Array): Float32Array => (queryScaled ? t.map((v) => v * scale) : t);
+  const scale = exactQueryScale(d);
+  const queryScaled = scale !== undefined;
+  const forQuery = (t: Float32Array): Float32Array => (scale === undefined ? t : t.map((v) => v * scale));
   const suffix = queryScaled ? '*scale' : '';
   return {
     query: {

@@ -86,6 +86,17 @@ export function mergeHeads(g: GraphBuilder, x: Value, width: number): Value {
   return g.node('Reshape', [t, g.i64([-1, width])]);
 }
 
+/**
+ * Attention's 1/√d when it is a power of two (d = 64: 1/8; d = 16: 1/4), else undefined. Scaling
+ * by a power of two commutes with rounding, so applying it to q (or to q's RoPE tables) before
+ * q·kᵀ gives every partial sum exactly scaled: the product equals (q·kᵀ)/√d bit for bit (barring
+ * values below 2⁻¹²⁶, which no activation reaches), without a pass over the scores.
+ */
+export function exactQueryScale(d: number): number | undefined {
+  const root = Math.sqrt(d);
+  return Number.isInteger(Math.log2(root)) ? 1 / root : undefined;
+}
+
 /** softmax(scores)·v over the last axis. */
 export function attend(g: GraphBuilder, scores: Value, v: Value): Value {
   const probs = g.node('Softmax', [scores], { axis: -1 });

@@ -48,8 +48,8 @@ export interface Ops {
   Gather: { axis: number };
   Identity: {};
   If: { then_branch: { graph: GraphBuilder }; else_branch: { graph: GraphBuilder } };
-  Less: {};
   LayerNormalization: { axis: number; epsilon: { float: number } };
+  Less: {};
   Loop: { body: { graph: GraphBuilder } };
   MatMul: {};
   Max: {};

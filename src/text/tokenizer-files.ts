@@ -12,7 +12,7 @@ import { readCachedDescription, writeCachedDescription } from './description-cac
 import { checkPipelineSettings } from './pipeline-settings.js';
 import type { BertOptions } from './bert-wordpiece.js';
 import type { SpecialToken } from './special-tokens.js';
-import type { TokenizerDescription, TokenizerKind, XlmRobertaDescription } from './tokenizer-description.js';
+import type { TokenizerDescription, TokenizerKind } from './tokenizer-description.js';
 
 export type { BertDescription, TokenizerDescription, TokenizerKind, XlmRobertaDescription } from './tokenizer-description.js';
 

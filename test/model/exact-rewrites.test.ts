@@ -11,7 +11,8 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { attentionBlockRows, exactQueryScale } from '../../src/model/bert.js';
+import { attentionBlockRows } from '../../src/model/bert.js';
+import { exactQueryScale } from '../../src/model/layers.js';
 import { buildTextGraph, buildVisionGraph, composedPositions, imageTokenCount, textOnlyPositions } from '../../src/model/visualized-bge.js';
 import { decodeModel, serializeModel } from '../../src/onnx/serialize.js';
 import { createSession, ort } from '../../src/runtime/session.js';
