@@ -1,6 +1,7 @@
 /**
- * A small worker_threads pool that runs `preprocessImage` off the main thread, so that decoding and
- * resampling of the next images overlap inference on the current batch.
+ * A small worker_threads pool that runs `preprocessImage` off the main thread, so that decoding
+ * never blocks the event loop (a server keeps answering while images decode). The encoder asks
+ * for a batch's images just before that batch runs, not during inference (see encoder.ts).
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
