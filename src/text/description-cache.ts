@@ -1,9 +1,10 @@
 /**
  * A compact copy of a parsed XLM-R (Unigram) tokenizer description, keyed by the fingerprint of
  * the tokenizer files it was parsed from. bge-m3's tokenizer.json is 8 MB of JSON holding 250k
- * [piece, score] pairs: decoding and parsing it takes 0.3–0.5 s of every model load, reading
- * this copy a tenth of that. The copy holds exactly what the parse produced (scores as float64,
- * pieces as their UTF-16 text), so a tokenizer built from either is the same. A copy that cannot
+ * [piece, score] pairs: decoding and parsing it takes 0.3–0.5 s of every model load; this copy
+ * reads straight into the packed pieces (unigram-pieces.ts) in a few milliseconds. The copy holds
+ * exactly what the parse produced (scores as float64, pieces as their UTF-16 text), so a tokenizer
+ * built from either is the same. A copy that cannot
  * be read is ignored and written again; the cache is best effort and never fails a load.
  */
 import { randomBytes } from 'node:crypto';
@@ -44,16 +45,15 @@ export function readCachedDescription(cacheDir: string, fingerprint: string): Xl
     offset += 4 * count;
     const text = bytes.subarray(offset).toString('utf8');
     if (scores.length !== count || lengths.length !== count || text.length !== header.textLength) return undefined;
-    const pieces = new Array<readonly [string, number]>(count);
+    const ends = new Uint32Array(count);
     let at = 0;
     for (let i = 0; i < count; i++) {
-      const end = at + lengths[i]!;
-      pieces[i] = [text.slice(at, end), scores[i]!];
-      at = end;
+      at += lengths[i]!;
+      ends[i] = at;
     }
     if (at !== text.length) return undefined;
     const { format: _format, count: _count, textLength: _textLength, ...rest } = header;
-    return { ...rest, pieces };
+    return { ...rest, pieces: { text, ends, scores } };
   } catch {
     return undefined;
   }
@@ -63,24 +63,23 @@ export function readCachedDescription(cacheDir: string, fingerprint: string): Xl
 export function writeCachedDescription(cacheDir: string, d: XlmRobertaDescription): void {
   try {
     const { pieces, ...rest } = d;
-    const text = pieces.map((p) => p[0]).join('');
+    const { text, ends, scores } = pieces;
     const utf8 = Buffer.from(text, 'utf8');
     // A piece with an unpaired surrogate (JSON can spell one) would not survive UTF-8: no copy then.
     if (utf8.toString('utf8') !== text) return;
-    const header: Header = { ...rest, format: FORMAT, count: pieces.length, textLength: text.length };
+    const header: Header = { ...rest, format: FORMAT, count: ends.length, textLength: text.length };
     const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
     const prefix = Buffer.alloc(align8(12 + headerBytes.length));
     MAGIC.copy(prefix, 0);
     prefix.writeUInt32LE(headerBytes.length, 8);
     headerBytes.copy(prefix, 12);
-    const scores = Float64Array.from(pieces, (p) => p[1]);
-    const lengths = Uint32Array.from(pieces, (p) => p[0].length);
+    const lengths = ends.map((end, id) => end - (id === 0 ? 0 : ends[id - 1]!));
     // Not Node's recursive mkdir: it spins forever under /proc (util/fs.ts).
     makeDirs(cacheDir);
     const path = entryPath(cacheDir, d.fingerprint);
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      writeFileSync(tmp, Buffer.concat([prefix, Buffer.from(scores.buffer), Buffer.from(lengths.buffer), utf8]));
+      writeFileSync(tmp, Buffer.concat([prefix, Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength), Buffer.from(lengths.buffer), utf8]));
       renameSync(tmp, path);
     } finally {
       rmSync(tmp, { force: true });

@@ -1,6 +1,7 @@
 /** What a tokenizer is built from: the plain description that tokenizer-files.ts reads from a folder. */
 import type { BertOptions } from './bert-wordpiece.js';
 import type { SpecialToken } from './special-tokens.js';
+import type { UnigramPieces } from './unigram-pieces.js';
 
 export type TokenizerKind = 'bert' | 'xlm-roberta';
 
@@ -24,7 +25,7 @@ export interface BertDescription extends CommonDescription {
 
 export interface XlmRobertaDescription extends CommonDescription {
   readonly kind: 'xlm-roberta';
-  readonly pieces: ReadonlyArray<readonly [string, number]>;
+  readonly pieces: UnigramPieces;
   readonly unkId: number;
   /** Base64 `precompiled_charsmap`, or null when tokenizer.json has no Precompiled normalizer. */
   readonly charsmap: string | null;

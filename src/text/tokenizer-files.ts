@@ -13,6 +13,7 @@ import { checkPipelineSettings } from './pipeline-settings.js';
 import type { BertOptions } from './bert-wordpiece.js';
 import type { SpecialToken } from './special-tokens.js';
 import type { TokenizerDescription, TokenizerKind } from './tokenizer-description.js';
+import { packPieces } from './unigram-pieces.js';
 
 export type { BertDescription, TokenizerDescription, TokenizerKind, XlmRobertaDescription } from './tokenizer-description.js';
 
@@ -115,16 +116,16 @@ export async function readTokenizerDescription(dir: string, options: ReadTokeniz
 
   const vocabRaw = model['vocab'];
   if (!Array.isArray(vocabRaw)) return fail('Unigram "vocab" must be an array of [piece, score]');
-  const pieces: Array<readonly [string, number]> = vocabRaw;
-  for (let i = 0; i < pieces.length; i++) {
-    const entry = pieces[i];
+  const entries: Array<readonly [string, number]> = vocabRaw;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
     if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') {
       return fail(`Unigram vocab entry ${i} is not [piece, score]`);
     }
   }
   if (model['byte_fallback'] === true) return fail('Unigram byte_fallback is not supported (the slow XLM-R tokenizer has none)');
   const unkId = model['unk_id'];
-  if (!Number.isSafeInteger(unkId) || (unkId as number) < 0 || (unkId as number) >= pieces.length) {
+  if (!Number.isSafeInteger(unkId) || (unkId as number) < 0 || (unkId as number) >= entries.length) {
     return fail(`Unigram "unk_id" ${JSON.stringify(unkId)} is not an id of the vocab`);
   }
   const vocab = new Map<string, number>();
@@ -133,7 +134,7 @@ export async function readTokenizerDescription(dir: string, options: ReadTokeniz
   const description = checked({
     kind,
     specialTokens,
-    pieces,
+    pieces: packPieces(entries),
     unkId: unkId as number,
     charsmap: findCharsmap(tokenizer['normalizer']),
     clsId: idOf(tokenName('cls_token', defaults.cls), 'cls_token'),

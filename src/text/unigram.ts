@@ -9,6 +9,8 @@
  * equal-scoring segmentations ("ll"+"l" vs "l"+"ll") are decided by exactly that arithmetic.
  */
 
+import { type UnigramPieces, pieceStart } from './unigram-pieces.js';
+
 export interface Piece {
   /** The piece's surface in the normalised text; for unknown runs, the characters themselves. */
   readonly token: string;
@@ -18,33 +20,61 @@ export interface Piece {
 /** SentencePiece's penalty below the lowest piece score for an unknown character. */
 const UNK_PENALTY = 10;
 
+/** 32-bit FNV-1a over UTF-16 units, one unit at a time (so a growing substring costs one step per unit). */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const fnvStep = (h: number, unit: number): number => Math.imul(h ^ unit, FNV_PRIME);
+/** Spreads FNV's weak low bits before they index the table. */
+const finish = (h: number): number => (h ^ (h >>> 16)) >>> 0;
+
 export class UnigramModel {
-  private readonly ids = new Map<string, number>();
+  private readonly text: string;
+  private readonly ends: Uint32Array;
   /** float32 scores indexed by id. */
   private readonly scores: Float32Array;
-  /** Longest piece (UTF-16 units) by its first two UTF-16 units: bounds the lookups per position. */
-  private readonly maxLengthByPrefix = new Map<number, number>();
+  /**
+   * Open-addressing table of the matchable pieces by their text: the piece id (−1 = empty) and
+   * its finished hash. A piece spelled twice keeps its first id.
+   */
+  private readonly slotIds: Int32Array;
+  private readonly slotHashes: Uint32Array;
+  private readonly mask: number;
+  /** Longest piece (UTF-16 units) by its first two UTF-16 units (see prefixKey); length 0 = empty slot. */
+  private readonly prefixKeys: Uint32Array;
+  private readonly prefixMaxLengths: Uint32Array;
+  private readonly prefixMask: number;
   private readonly unkScore: number;
 
   /**
-   * @param pieces `[piece, score]` by id, as in tokenizer.json.
+   * @param pieces the vocabulary by id, as in tokenizer.json.
    * @param unkId id of the unknown piece.
    * @param excludedIds ids never matched from text (the special tokens).
    */
   constructor(
-    pieces: ReadonlyArray<readonly [string, number]>,
+    pieces: UnigramPieces,
     readonly unkId: number,
     excludedIds: ReadonlySet<number>,
   ) {
-    this.scores = new Float32Array(pieces.length);
+    const count = pieces.ends.length;
+    this.text = pieces.text;
+    this.ends = pieces.ends;
+    this.scores = Float32Array.from(pieces.scores);
+    const size = tableSize(count);
+    this.slotIds = new Int32Array(size).fill(-1);
+    this.slotHashes = new Uint32Array(size);
+    this.mask = size - 1;
+    this.prefixKeys = new Uint32Array(size);
+    this.prefixMaxLengths = new Uint32Array(size);
+    this.prefixMask = size - 1;
     let minScore = Infinity;
-    for (let id = 0; id < pieces.length; id++) {
-      const [piece, score] = pieces[id]!;
-      this.scores[id] = score;
-      if (excludedIds.has(id) || id === unkId || piece.length === 0) continue;
-      if (!this.ids.has(piece)) this.ids.set(piece, id);
-      const key = prefixKey(piece, 0);
-      if ((this.maxLengthByPrefix.get(key) ?? 0) < piece.length) this.maxLengthByPrefix.set(key, piece.length);
+    for (let id = 0; id < count; id++) {
+      const start = pieceStart(pieces, id);
+      const length = this.ends[id]! - start;
+      if (excludedIds.has(id) || id === unkId || length === 0) continue;
+      let h = FNV_OFFSET;
+      for (let i = start; i < start + length; i++) h = fnvStep(h, this.text.charCodeAt(i));
+      this.insert(finish(h), id, start, length);
+      this.raisePrefixBound(prefixKey(this.text, start, start + length), length);
       if (this.scores[id]! < minScore) minScore = this.scores[id]!;
     }
     this.unkScore = Math.fround((minScore === Infinity ? 0 : minScore) - UNK_PENALTY);
@@ -63,13 +93,12 @@ export class UnigramModel {
       const base = bestScore[start]!;
       const charEnd = nextCodePoint(normalized, start);
       let hasSingleChar = false;
-      const maxLen = Math.min(
-        Math.max(charEnd - start, this.maxLengthByPrefix.get(prefixKey(normalized, start)) ?? 0),
-        n - start,
-      );
+      const maxLen = Math.min(Math.max(charEnd - start, this.prefixBound(prefixKey(normalized, start))), n - start);
+      let h = FNV_OFFSET;
       for (let len = 1; len <= maxLen; len++) {
-        const id = this.ids.get(normalized.slice(start, start + len));
-        if (id === undefined) continue;
+        h = fnvStep(h, normalized.charCodeAt(start + len - 1));
+        const id = this.find(finish(h), normalized, start, len);
+        if (id < 0) continue;
         const end = start + len;
         // In unigram_model.cc this sum is a double (the piece score goes through a double
         // expression) compared with the float stored so far; exact ties are rare but real.
@@ -109,11 +138,64 @@ export class UnigramModel {
     }
     return out;
   }
+
+  /** The id of the piece spelled s[start, start + length) (hash `h`), or −1. */
+  private find(h: number, s: string, start: number, length: number): number {
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const id = this.slotIds[slot]!;
+      if (id < 0) return -1;
+      if (this.slotHashes[slot] === h && this.spells(id, s, start, length)) return id;
+    }
+  }
+
+  private insert(h: number, id: number, start: number, length: number): void {
+    let slot = h & this.mask;
+    for (; this.slotIds[slot]! >= 0; slot = (slot + 1) & this.mask) {
+      if (this.slotHashes[slot] === h && this.spells(this.slotIds[slot]!, this.text, start, length)) return; // first id wins
+    }
+    this.slotIds[slot] = id;
+    this.slotHashes[slot] = h;
+  }
+
+  /** Whether piece `id` is exactly s[start, start + length). */
+  private spells(id: number, s: string, start: number, length: number): boolean {
+    const end = this.ends[id]!;
+    const pieceBegin = end - length;
+    if (pieceBegin !== (id === 0 ? 0 : this.ends[id - 1]!)) return false;
+    for (let i = 0; i < length; i++) if (this.text.charCodeAt(pieceBegin + i) !== s.charCodeAt(start + i)) return false;
+    return true;
+  }
+
+  private prefixBound(key: number): number {
+    for (let slot = prefixSlot(key) & this.prefixMask; ; slot = (slot + 1) & this.prefixMask) {
+      const length = this.prefixMaxLengths[slot]!;
+      if (length === 0) return 0;
+      if (this.prefixKeys[slot] === key) return length;
+    }
+  }
+
+  private raisePrefixBound(key: number, length: number): void {
+    let slot = prefixSlot(key) & this.prefixMask;
+    while (this.prefixMaxLengths[slot]! !== 0 && this.prefixKeys[slot] !== key) slot = (slot + 1) & this.prefixMask;
+    this.prefixKeys[slot] = key;
+    if (this.prefixMaxLengths[slot]! < length) this.prefixMaxLengths[slot] = length;
+  }
 }
 
-/** The first two UTF-16 units at `i` as one number (one unit when the string ends there). */
-function prefixKey(s: string, i: number): number {
-  return i + 1 < s.length ? s.charCodeAt(i) * 0x10000 + s.charCodeAt(i + 1) : s.charCodeAt(i) * 0x10000 + 0xffff;
+/** A power of two at least twice `count` (the tables stay at most half full). */
+function tableSize(count: number): number {
+  let size = 16;
+  while (size < 2 * count) size *= 2;
+  return size;
+}
+
+function prefixSlot(key: number): number {
+  return finish(Math.imul(key, 0x9e3779b1));
+}
+
+/** The first two UTF-16 units at `i` as one number (one unit when the string, or s[…, end), ends there). */
+function prefixKey(s: string, i: number, end = s.length): number {
+  return i + 1 < end ? s.charCodeAt(i) * 0x10000 + s.charCodeAt(i + 1) : s.charCodeAt(i) * 0x10000 + 0xffff;
 }
 
 function nextCodePoint(s: string, i: number): number {
