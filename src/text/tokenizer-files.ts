@@ -17,7 +17,6 @@ import { packPieces } from './unigram-pieces.js';
 
 export type { BertDescription, TokenizerDescription, TokenizerKind, XlmRobertaDescription } from './tokenizer-description.js';
 
-
 type Json = Record<string, unknown>;
 
 export interface ReadTokenizerOptions {

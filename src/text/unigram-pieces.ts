@@ -25,10 +25,6 @@ export function packPieces(pieces: ReadonlyArray<readonly [string, number]>): Un
   return { text: pieces.map((p) => p[0]).join(''), ends, scores };
 }
 
-export function pieceCount(p: UnigramPieces): number {
-  return p.ends.length;
-}
-
 export function pieceStart(p: UnigramPieces, id: number): number {
   return id === 0 ? 0 : p.ends[id - 1]!;
 }

@@ -28,8 +28,7 @@ const fnvStep = (h: number, unit: number): number => Math.imul(h ^ unit, FNV_PRI
 const finish = (h: number): number => (h ^ (h >>> 16)) >>> 0;
 
 export class UnigramModel {
-  private readonly text: string;
-  private readonly ends: Uint32Array;
+  private readonly pieces: UnigramPieces;
   /** float32 scores indexed by id. */
   private readonly scores: Float32Array;
   /**
@@ -38,11 +37,11 @@ export class UnigramModel {
    */
   private readonly slotIds: Int32Array;
   private readonly slotHashes: Uint32Array;
+  /** Both tables' size − 1 (a power of two, at least twice the pieces). */
   private readonly mask: number;
   /** Longest piece (UTF-16 units) by its first two UTF-16 units (see prefixKey); length 0 = empty slot. */
   private readonly prefixKeys: Uint32Array;
   private readonly prefixMaxLengths: Uint32Array;
-  private readonly prefixMask: number;
   private readonly unkScore: number;
 
   /**
@@ -56,8 +55,7 @@ export class UnigramModel {
     excludedIds: ReadonlySet<number>,
   ) {
     const count = pieces.ends.length;
-    this.text = pieces.text;
-    this.ends = pieces.ends;
+    this.pieces = pieces;
     this.scores = Float32Array.from(pieces.scores);
     const size = tableSize(count);
     this.slotIds = new Int32Array(size).fill(-1);
@@ -65,16 +63,15 @@ export class UnigramModel {
     this.mask = size - 1;
     this.prefixKeys = new Uint32Array(size);
     this.prefixMaxLengths = new Uint32Array(size);
-    this.prefixMask = size - 1;
     let minScore = Infinity;
     for (let id = 0; id < count; id++) {
       const start = pieceStart(pieces, id);
-      const length = this.ends[id]! - start;
+      const length = pieces.ends[id]! - start;
       if (excludedIds.has(id) || id === unkId || length === 0) continue;
       let h = FNV_OFFSET;
-      for (let i = start; i < start + length; i++) h = fnvStep(h, this.text.charCodeAt(i));
+      for (let i = start; i < start + length; i++) h = fnvStep(h, pieces.text.charCodeAt(i));
       this.insert(finish(h), id, start, length);
-      this.raisePrefixBound(prefixKey(this.text, start, start + length), length);
+      this.raisePrefixBound(prefixKey(pieces.text, start, start + length), length);
       if (this.scores[id]! < minScore) minScore = this.scores[id]!;
     }
     this.unkScore = Math.fround((minScore === Infinity ? 0 : minScore) - UNK_PENALTY);
@@ -151,7 +148,7 @@ export class UnigramModel {
   private insert(h: number, id: number, start: number, length: number): void {
     let slot = h & this.mask;
     for (; this.slotIds[slot]! >= 0; slot = (slot + 1) & this.mask) {
-      if (this.slotHashes[slot] === h && this.spells(this.slotIds[slot]!, this.text, start, length)) return; // first id wins
+      if (this.slotHashes[slot] === h && this.spells(this.slotIds[slot]!, this.pieces.text, start, length)) return; // first id wins
     }
     this.slotIds[slot] = id;
     this.slotHashes[slot] = h;
@@ -159,15 +156,15 @@ export class UnigramModel {
 
   /** Whether piece `id` is exactly s[start, start + length). */
   private spells(id: number, s: string, start: number, length: number): boolean {
-    const end = this.ends[id]!;
-    const pieceBegin = end - length;
-    if (pieceBegin !== (id === 0 ? 0 : this.ends[id - 1]!)) return false;
-    for (let i = 0; i < length; i++) if (this.text.charCodeAt(pieceBegin + i) !== s.charCodeAt(start + i)) return false;
+    const { text, ends } = this.pieces;
+    const begin = pieceStart(this.pieces, id);
+    if (ends[id]! - begin !== length) return false;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(begin + i) !== s.charCodeAt(start + i)) return false;
     return true;
   }
 
   private prefixBound(key: number): number {
-    for (let slot = prefixSlot(key) & this.prefixMask; ; slot = (slot + 1) & this.prefixMask) {
+    for (let slot = prefixSlot(key) & this.mask; ; slot = (slot + 1) & this.mask) {
       const length = this.prefixMaxLengths[slot]!;
       if (length === 0) return 0;
       if (this.prefixKeys[slot] === key) return length;
@@ -175,8 +172,8 @@ export class UnigramModel {
   }
 
   private raisePrefixBound(key: number, length: number): void {
-    let slot = prefixSlot(key) & this.prefixMask;
-    while (this.prefixMaxLengths[slot]! !== 0 && this.prefixKeys[slot] !== key) slot = (slot + 1) & this.prefixMask;
+    let slot = prefixSlot(key) & this.mask;
+    while (this.prefixMaxLengths[slot]! !== 0 && this.prefixKeys[slot] !== key) slot = (slot + 1) & this.mask;
     this.prefixKeys[slot] = key;
     if (this.prefixMaxLengths[slot]! < length) this.prefixMaxLengths[slot] = length;
   }
