@@ -102,11 +102,22 @@ export class Encoder {
     const loaded = await loadModel(options);
     // An exported folder's own tokenizer unless the caller names another one.
     const textModel = options.textModel ?? loaded.tokenizerDir;
-    // Parsed tokenizers are cached beside the graphs (bge-m3's tokenizer.json alone takes 0.3–0.5 s to parse).
-    const tokenizer = await TextTokenizer.fromDir(textModel, { cacheDir: tokenizerCacheDir(options.graphCache) });
-    if (tokenizer.kind !== loaded.config.text.modelType)
-      throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${loaded.config.text.modelType}`);
-    const { model, sessions } = await openSessions(loaded, threads);
+    // The sessions open (the vision tower's in a worker thread) while the tokenizer loads.
+    const opening = openSessions(loaded, threads);
+    opening.catch(() => undefined); // awaited below, on success and on failure
+    let tokenizer: TextTokenizer;
+    try {
+      // Parsed tokenizers are cached beside the graphs (bge-m3's tokenizer.json alone takes 0.3–0.5 s to parse).
+      tokenizer = await TextTokenizer.fromDir(textModel, { cacheDir: tokenizerCacheDir(options.graphCache) });
+      if (tokenizer.kind !== loaded.config.text.modelType)
+        throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${loaded.config.text.modelType}`);
+    } catch (err) {
+      const opened = await opening.catch(() => undefined);
+      await opened?.sessions.vision.release();
+      await opened?.sessions.text.release();
+      throw err;
+    }
+    const { model, sessions } = await opening;
     const workers = options.imageWorkers ?? 1;
     const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
     const runner = new ModelRunner(model.config, sessions.vision, sessions.text, options.onStage);

@@ -4,10 +4,9 @@
  * for a batch's images just before that batch runs, not during inference (see encoder.ts).
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { VbgeError } from '../errors.js';
+import { startEntryWorker } from '../util/worker.js';
 import { deserializeError, type PoolRequest, type PoolResponse } from './pool-protocol.js';
 import type { PreprocessedImage, PreprocessOptions } from './preprocess.js';
 
@@ -20,19 +19,6 @@ interface Task {
 interface Slot {
   worker: Worker;
   task?: Task;
-}
-
-/**
- * Starts the worker entry that sits next to this module: `pool-worker.js` when running compiled
- * code, or `pool-worker.ts` when running from sources (vitest, tsx). Loader hooks registered with
- * `--import` do not reach worker threads on Node 20, so from sources the worker installs tsx's
- * synchronous require hook itself and loads the TypeScript entry through it.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./pool-worker.js', import.meta.url));
-  const tsxRequireHook = createRequire(import.meta.url).resolve('tsx/cjs');
-  const entry = fileURLToPath(new URL('./pool-worker.ts', import.meta.url));
-  return new Worker(`require(${JSON.stringify(tsxRequireHook)}); require(${JSON.stringify(entry)});`, { eval: true });
 }
 
 export class ImagePreprocessPool {
@@ -84,7 +70,7 @@ export class ImagePreprocessPool {
   }
 
   private spawn(): Slot {
-    const worker = startWorker();
+    const worker = startEntryWorker(import.meta.url, 'pool-worker');
     const slot: Slot = { worker };
     worker.on('message', (msg: PoolResponse) => {
       const task = slot.task;

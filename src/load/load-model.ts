@@ -4,7 +4,6 @@
  * `vbge export --onnx` — and the ONNX Runtime sessions over them. The Encoder only runs them.
  */
 import { join } from 'node:path';
-import type * as Ort from 'onnxruntime-node';
 import { textWeightsFile } from '../checkpoint/load.js';
 import { ConfigError } from '../errors.js';
 import { PUBLISHED, type PublishedModel, isPublishedModel, resolvePublishedModel } from '../hub/published.js';
@@ -21,7 +20,8 @@ import {
   storeGraphs,
 } from '../runtime/graph-cache.js';
 import type { Provenance } from '../runtime/provenance.js';
-import { createSession } from '../runtime/session.js';
+import { createSession, sessionOptions } from '../runtime/session.js';
+import { type GraphSession, WorkerSession } from '../runtime/worker-session.js';
 import { readExportManifest } from './export.js';
 import { probeFeeds, writeGraphs } from './graph-files.js';
 import { type ModelFileOptions, openModelSource } from './model-files.js';
@@ -30,7 +30,7 @@ import type { KnownChecksums } from './provenance.js';
 export type GraphSource = 'memory' | 'built-and-cached' | 'cache' | 'exported';
 export type { PublishedModel };
 
-export type Sessions = { vision: Ort.InferenceSession; text: Ort.InferenceSession };
+export type Sessions = { vision: GraphSession; text: GraphSession };
 
 /**
  * What provenance is computed from: the files a checkpoint-based model was loaded from (published
@@ -150,13 +150,34 @@ function loadExported(dir: string): LoadedModel {
   };
 }
 
-/** Both sessions, or neither: a failure releases what was created. */
+/**
+ * Both sessions, or neither: a failure releases what was created. A vision graph in a file gets
+ * its session in a worker thread, created while this thread creates the text graph's
+ * (worker-session.ts); graph bytes built in memory stay on this thread.
+ */
 async function createSessions(visionModel: Uint8Array | string, textModel: Uint8Array | string, threads: number): Promise<Sessions> {
-  const vision = await createSession(visionModel, { threads });
+  if (typeof visionModel !== 'string') {
+    const vision = await createSession(visionModel, { threads });
+    try {
+      return { vision, text: await createSession(textModel, { threads }) };
+    } catch (err) {
+      await vision.release();
+      throw err;
+    }
+  }
+  const opening = WorkerSession.create(visionModel, sessionOptions({ threads }));
+  opening.catch(() => undefined); // awaited below, on success and on failure
+  let text: GraphSession;
   try {
-    return { vision, text: await createSession(textModel, { threads }) };
+    text = await createSession(textModel, { threads });
   } catch (err) {
-    await vision.release();
+    await opening.then((vision) => vision.release(), () => undefined);
+    throw err;
+  }
+  try {
+    return { vision: await opening, text };
+  } catch (err) {
+    await text.release();
     throw err;
   }
 }

@@ -42,6 +42,7 @@ import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_NAMES as GRAPHS, type GraphName, type ProbeFeeds, outputHash } from './probe-feeds.js';
 import { GRAPH_BUILDER_VERSION } from './provenance.js';
 import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION, type SessionSettings, ort, sessionOptions } from './session.js';
+import { type GraphSession, WorkerSession } from './worker-session.js';
 
 export interface GraphFiles {
   readonly vision: string;
@@ -272,13 +273,18 @@ export async function openCachedGraphs(
   files: GraphFiles,
   probeFeeds: () => ProbeFeeds,
   settings: SessionSettings,
-): Promise<Record<GraphName, Ort.InferenceSession>> {
+): Promise<Record<GraphName, GraphSession>> {
   const dir = entryDir(cacheDir, key);
-  const sessions: Partial<Record<GraphName, Ort.InferenceSession>> = {};
+  const sessions: Partial<Record<GraphName, GraphSession>> = {};
+  // An optimised vision graph gets its session in a worker thread, created while this thread
+  // works on the text graph (worker-session.ts).
+  const visionOpening = files.pending.includes('vision') ? undefined : WorkerSession.create(files.vision, sessionOptions(settings));
+  visionOpening?.catch(() => undefined); // awaited below, on success and on failure
   let work: string | undefined;
   let feeds: ProbeFeeds | undefined;
   try {
     for (const g of GRAPHS) {
+      if (g === 'vision' && visionOpening) continue;
       if (!files.pending.includes(g)) {
         sessions[g] = await ort.InferenceSession.create(files[g], sessionOptions(settings));
         if (files[g].endsWith('.opt.onnx')) sweepReplacedPortables(dir, g);
@@ -289,7 +295,7 @@ export async function openCachedGraphs(
         work = join(dir, `.opt-${randomBytes(6).toString('hex')}`);
         makeDirs(work);
       }
-      sessions[g] = await ort.InferenceSession.create(files[g], {
+      const session = await ort.InferenceSession.create(files[g], {
         ...sessionOptions(settings, {
           save_external_prepacked_constant_initializers: '1',
           optimized_model_external_initializers_file_name: `${g}.opt.onnx.data`,
@@ -297,15 +303,21 @@ export async function openCachedGraphs(
         }),
         optimizedModelFilePath: join(work, `${g}.opt.onnx`),
       });
+      sessions[g] = session;
       try {
         feeds ??= probeFeeds();
-        await promoteIfFaithful(dir, work, g, sessions[g]!, feeds, settings);
+        await promoteIfFaithful(dir, work, g, session, feeds, settings);
       } catch {
         // The portable graph still works; the next load tries again.
       }
     }
-    return sessions as Record<GraphName, Ort.InferenceSession>;
+    if (visionOpening) {
+      sessions.vision = await visionOpening;
+      if (files.vision.endsWith('.opt.onnx')) sweepReplacedPortables(dir, 'vision');
+    }
+    return sessions as Record<GraphName, GraphSession>;
   } catch (err) {
+    sessions.vision ??= await visionOpening?.catch(() => undefined);
     for (const s of Object.values(sessions)) await s?.release();
     throw err;
   } finally {

@@ -5,6 +5,7 @@
 import type * as Ort from 'onnxruntime-node';
 import { type VisualizedBgeConfig, composedPositions, embeddingDim, imageTokenCount, textOnlyPositions } from '../model/visualized-bge.js';
 import { ort } from './session.js';
+import type { GraphSession } from './worker-session.js';
 
 export const PIXELS_PER_IMAGE = 3 * 224 * 224;
 
@@ -21,8 +22,8 @@ export interface StageTimer {
 export class ModelRunner {
   constructor(
     readonly config: VisualizedBgeConfig,
-    private readonly vision: Ort.InferenceSession,
-    private readonly text: Ort.InferenceSession,
+    private readonly vision: GraphSession,
+    private readonly text: GraphSession,
     private readonly onStage?: StageTimer,
   ) {}
 
