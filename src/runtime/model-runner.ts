@@ -37,7 +37,8 @@ export class ModelRunner {
     this.onStage?.('vision', performance.now() - start);
     const tokens = out['image_tokens']!.data as Float32Array;
     const per = imageTokenCount(this.config) * embeddingDim(this.config);
-    return pixels.map((_, i) => tokens.slice(i * per, (i + 1) * per));
+    // Views, not copies: each image's tokens are read once more, by runText.
+    return pixels.map((_, i) => tokens.subarray(i * per, (i + 1) * per));
   }
 
   /**

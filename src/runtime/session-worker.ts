@@ -2,7 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
 import { ort } from './session.js';
-import type { SessionWorkerReply, SessionWorkerRequest, WireTensor } from './worker-session.js';
+import { type SessionWorkerReply, type SessionWorkerRequest, type WireTensor, buffersOf } from './worker-session.js';
 
 if (!parentPort) throw new Error('session-worker must run in a worker thread');
 const port = parentPort;
@@ -35,7 +35,7 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: SessionWorkerRequest) => {
   queue = queue.then(() =>
     answer(req).then(
-      (outputs) => port.postMessage({ id: req.id, ok: true, outputs } satisfies SessionWorkerReply),
+      (outputs) => port.postMessage({ id: req.id, ok: true, outputs } satisfies SessionWorkerReply, outputs ? buffersOf(Object.values(outputs)) : []),
       (err: unknown) => port.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err) } satisfies SessionWorkerReply),
     ),
   );

@@ -21,7 +21,7 @@ export interface GraphSession {
   release(): Promise<void>;
 }
 
-/** A tensor as it crosses between threads (structured clone copies the typed array). */
+/** A tensor as it crosses between threads: its buffer is moved (transferred), never copied. */
 export interface WireTensor {
   readonly type: Ort.Tensor.Type;
   readonly data: Ort.Tensor.DataType;
@@ -37,11 +37,22 @@ export type SessionWorkerReply =
   | { readonly id: number; readonly ok: true; readonly outputs?: Record<string, WireTensor> }
   | { readonly id: number; readonly ok: false; readonly message: string };
 
+/** The distinct buffers under these tensors, to transfer rather than copy. */
+export function buffersOf(tensors: Iterable<WireTensor>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { data } of tensors) if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
+  return [...buffers];
+}
+
 interface Pending {
   resolve: (reply: Record<string, WireTensor> | undefined) => void;
   reject: (err: Error) => void;
 }
 
+/**
+ * A session in a worker thread. `run` moves its inputs' buffers to the worker instead of copying
+ * them (a batch of images is megabytes): pass tensors you no longer need, as `ModelRunner` does.
+ */
 export class WorkerSession implements GraphSession {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -86,7 +97,7 @@ export class WorkerSession implements GraphSession {
       const tensor = value as Ort.Tensor;
       wire[name] = { type: tensor.type, data: tensor.data, dims: tensor.dims };
     }
-    const outputs = (await this.request((id) => ({ kind: 'run', id, feeds: wire }))) ?? {};
+    const outputs = (await this.request((id) => ({ kind: 'run', id, feeds: wire }), buffersOf(Object.values(wire)))) ?? {};
     const result: Record<string, Ort.Tensor> = {};
     for (const [name, t] of Object.entries(outputs)) result[name] = new ort.Tensor(t.type, t.data as Ort.Tensor.DataTypeMap[Ort.Tensor.Type], t.dims);
     return result;
@@ -106,13 +117,13 @@ export class WorkerSession implements GraphSession {
     }
   }
 
-  private request(make: (id: number) => SessionWorkerRequest): Promise<Record<string, WireTensor> | undefined> {
+  private request(make: (id: number) => SessionWorkerRequest, transfer: ArrayBuffer[] = []): Promise<Record<string, WireTensor> | undefined> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage(make(id));
+      this.worker.postMessage(make(id), transfer);
     });
   }
 
