@@ -63,6 +63,12 @@ export interface EncoderLoadOptions {
   readonly imageWorkers?: number;
   /** Apply EXIF orientation to images (diverges from upstream, which ignores it). */
   readonly applyExifOrientation?: boolean;
+  /**
+   * Open the text tower only: texts embed exactly as with both towers, and an input with an
+   * image fails with an InputError. Loading skips the vision tower's session (about half of a
+   * cached load), which is what a text search needs.
+   */
+  readonly textOnly?: boolean;
   /** Called with the time spent in each graph, for benchmarks. */
   readonly onStage?: StageTimer;
 }
@@ -103,7 +109,7 @@ export class Encoder {
     // An exported folder's own tokenizer unless the caller names another one.
     const textModel = options.textModel ?? loaded.tokenizerDir;
     // The sessions open (the vision tower's in a worker thread) while the tokenizer loads.
-    const opening = openSessions(loaded, threads);
+    const opening = openSessions(loaded, threads, !options.textOnly);
     opening.catch(() => undefined); // awaited below, on success and on failure
     let tokenizer: TextTokenizer;
     try {
@@ -113,13 +119,13 @@ export class Encoder {
         throw new ConfigError(`${textModel}: the tokenizer is ${tokenizer.kind} but the model's text tower is ${loaded.config.text.modelType}`);
     } catch (err) {
       const opened = await opening.catch(() => undefined);
-      await opened?.sessions.vision.release();
+      await opened?.sessions.vision?.release();
       await opened?.sessions.text.release();
       throw err;
     }
     const { model, sessions } = await opening;
     const workers = options.imageWorkers ?? 1;
-    const pool = workers > 0 ? new ImagePreprocessPool({ workers }) : undefined;
+    const pool = workers > 0 && !options.textOnly ? new ImagePreprocessPool({ workers }) : undefined;
     const runner = new ModelRunner(model.config, sessions.vision, sessions.text, options.onStage);
     return new Encoder(model.config, tokenizer, runner, pool, options, model.sources, model.graphSource);
   }
@@ -221,6 +227,7 @@ export class Encoder {
       const hasImage = input.image !== undefined && input.image !== null;
       if (input.text === undefined && !hasImage) throw new InputError(name, 'has neither "text" nor "image"');
       if (input.text !== undefined && typeof input.text !== 'string') throw new InputError(name, '"text" must be a string');
+      if (hasImage && this.options.textOnly) throw new InputError(name, 'has an image, but this encoder was loaded with textOnly (no vision tower)');
       // An image alone is upstream's encode_image: the empty prompt [CLS][SEP].
       const ids = this.tokenizer.encode(input.text ?? '', {
         maxTokens: textTokenLimit(this.config, hasImage),

@@ -64,8 +64,13 @@ export function parseEncoderOptions(o: EncoderCliOptions): { threads?: number; b
   };
 }
 
-/** Loads the model the options name, or else the one `recorded` by the index. */
-export async function loadEncoder(o: EncoderCliOptions, recorded: Readonly<Record<string, string>> | undefined, where: string): Promise<Encoder> {
+/** Loads the model the options name, or else the one `recorded` by the index (`textOnly`: its text tower alone). */
+export async function loadEncoder(
+  o: EncoderCliOptions,
+  recorded: Readonly<Record<string, string>> | undefined,
+  where: string,
+  { textOnly = false }: { textOnly?: boolean } = {},
+): Promise<Encoder> {
   let model: ModelCliOptions = o;
   if (!hasModelOptions(o)) {
     if (!recorded || (recorded['model'] === undefined && recorded['weights'] === undefined))
@@ -77,5 +82,5 @@ export async function loadEncoder(o: EncoderCliOptions, recorded: Readonly<Recor
   const { Encoder } = await import('../encoder.js');
   // The index's own preprocessing too, when its model is the one loaded.
   const exifOrientation = o.exifOrientation ?? (!hasModelOptions(o) && recorded?.['exifOrientation'] === 'true');
-  return Encoder.load({ ...files, ...parseEncoderOptions(o), applyExifOrientation: exifOrientation });
+  return Encoder.load({ ...files, ...parseEncoderOptions(o), applyExifOrientation: exifOrientation, textOnly });
 }

@@ -69,7 +69,8 @@ async function runSearch(opts: SearchCommandOptions): Promise<number> {
   let encoder: Encoder | undefined;
   let index: Index | undefined;
   try {
-    if (opts.like === undefined) encoder = await loadEncoder(opts, manifest.model, location);
+    // A text query needs no vision tower: opening only the text tower's session halves the load.
+    if (opts.like === undefined) encoder = await loadEncoder(opts, manifest.model, location, { textOnly: opts.image === undefined });
     index = await Index.open({ location, ...(encoder ? { encoder } : {}) });
     // An index built with --ann is searched through its ANN index unless --exact says otherwise.
     const ann = opts.ann ?? (!opts.exact && (await index.hasAnn()));

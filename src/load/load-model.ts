@@ -30,7 +30,8 @@ import type { KnownChecksums } from './provenance.js';
 export type GraphSource = 'memory' | 'built-and-cached' | 'cache' | 'exported';
 export type { PublishedModel };
 
-export type Sessions = { vision: GraphSession; text: GraphSession };
+/** The sessions of an open model; no vision session when it was opened for text only. */
+export type Sessions = { vision?: GraphSession; text: GraphSession };
 
 /**
  * What provenance is computed from: the files a checkpoint-based model was loaded from (published
@@ -43,8 +44,8 @@ export type ModelSources =
 export interface LoadedModel {
   readonly graphSource: GraphSource;
   readonly config: VisualizedBgeConfig;
-  /** Creates the two ONNX Runtime sessions. */
-  readonly open: (threads: number) => Promise<Sessions>;
+  /** Creates the ONNX Runtime sessions: both, or the text graph's alone when `vision` is false. */
+  readonly open: (threads: number, vision: boolean) => Promise<Sessions>;
   /** For cached graphs: the model again after an open failure (re-read, or rebuilt if unchanged). */
   readonly reload?: () => Promise<LoadedModel>;
   /** The tokenizer's folder: the text model's, or an exported folder's own copy. */
@@ -84,13 +85,13 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
  * Opens the sessions. A cache entry that fails to open is read again: another process may have
  * just changed it (then it is used as it is now); if it is unchanged it is damaged, and rebuilt once.
  */
-export async function openSessions(model: LoadedModel, threads: number): Promise<{ model: LoadedModel; sessions: Sessions }> {
+export async function openSessions(model: LoadedModel, threads: number, vision = true): Promise<{ model: LoadedModel; sessions: Sessions }> {
   try {
-    return { model, sessions: await model.open(threads) };
+    return { model, sessions: await model.open(threads, vision) };
   } catch (err) {
     if (!model.reload) throw err;
     const again = await model.reload();
-    return { model: again, sessions: await again.open(threads) };
+    return { model: again, sessions: await again.open(threads, vision) };
   }
 }
 
@@ -104,7 +105,7 @@ async function loadCheckpoint(options: LoadModelOptions): Promise<LoadedModel> {
   const inMemory = (sources: ModelSources): LoadedModel => {
     const vision = serializeModel(buildVisionGraph(weights, config));
     const text = serializeModel(buildTextGraph(weights, config));
-    return { graphSource: 'memory', config, open: (threads) => createSessions(vision, text, threads), tokenizerDir, sources };
+    return { graphSource: 'memory', config, open: (threads, withVision) => createSessions(withVision ? vision : undefined, text, threads), tokenizerDir, sources };
   };
   if (options.graphCache === false) return inMemory({ files });
   const cacheDir = options.graphCache ?? defaultCacheDir();
@@ -127,7 +128,7 @@ async function loadCheckpoint(options: LoadModelOptions): Promise<LoadedModel> {
     graphSource: cached ? 'cache' : 'built-and-cached',
     config,
     // A portable entry is optimised (weights prepacked for this CPU) by its first load.
-    open: (threads) => openCachedGraphs(cacheDir, key, entry, () => probeFeeds(config), { threads }),
+    open: (threads, vision) => openCachedGraphs(cacheDir, key, entry, () => probeFeeds(config), { threads }, vision),
     tokenizerDir,
     sources: { files, checkpointSha256, textWeightsSha256 },
     reload: async () => {
@@ -144,18 +145,20 @@ function loadExported(dir: string): LoadedModel {
   return {
     graphSource: 'exported',
     config: manifest.config,
-    open: (threads) => createSessions(join(dir, manifest.graphs.vision.file), join(dir, manifest.graphs.text.file), threads),
+    open: (threads, vision) => createSessions(vision ? join(dir, manifest.graphs.vision.file) : undefined, join(dir, manifest.graphs.text.file), threads),
     tokenizerDir: join(dir, manifest.tokenizer.dir),
     sources: { provenance: manifest.provenance },
   };
 }
 
 /**
- * Both sessions, or neither: a failure releases what was created. A vision graph in a file gets
- * its session in a worker thread, created while this thread creates the text graph's
- * (worker-session.ts); graph bytes built in memory stay on this thread.
+ * Both sessions (or the text graph's alone, without `visionModel`), or neither: a failure releases
+ * what was created. A vision graph in a file gets its session in a worker thread, created while
+ * this thread creates the text graph's (worker-session.ts); graph bytes built in memory stay on
+ * this thread.
  */
-async function createSessions(visionModel: Uint8Array | string, textModel: Uint8Array | string, threads: number): Promise<Sessions> {
+async function createSessions(visionModel: Uint8Array | string | undefined, textModel: Uint8Array | string, threads: number): Promise<Sessions> {
+  if (visionModel === undefined) return { text: await createSession(textModel, { threads }) };
   if (typeof visionModel !== 'string') {
     const vision = await createSession(visionModel, { threads });
     try {

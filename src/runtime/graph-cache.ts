@@ -261,7 +261,8 @@ function probeInChild(dir: string, settings: SessionSettings, feeds: Partial<Pro
 }
 
 /**
- * Opens the sessions of a cache entry, taking each graph still in stage 1 to stage 2 on the way:
+ * Opens the sessions of a cache entry (without `vision`, the text graph's alone), taking each
+ * graph it opens that is still in stage 1 to stage 2 on the way:
  * as ORT initialises its session it writes the optimised graph with prepacked weights; the file
  * is then loaded in a child process and must reproduce this session's outputs bit for bit on
  * probe inputs before it replaces the portable files. A graph that fails the check stays portable
@@ -273,17 +274,19 @@ export async function openCachedGraphs(
   files: GraphFiles,
   probeFeeds: () => ProbeFeeds,
   settings: SessionSettings,
-): Promise<Record<GraphName, GraphSession>> {
+  vision = true,
+): Promise<{ vision?: GraphSession; text: GraphSession }> {
   const dir = entryDir(cacheDir, key);
   const sessions: Partial<Record<GraphName, GraphSession>> = {};
+  const graphs = vision ? GRAPHS : GRAPHS.filter((g) => g !== 'vision');
   // An optimised vision graph gets its session in a worker thread, created while this thread
   // works on the text graph (worker-session.ts).
-  const visionOpening = files.pending.includes('vision') ? undefined : WorkerSession.create(files.vision, sessionOptions(settings));
+  const visionOpening = !vision || files.pending.includes('vision') ? undefined : WorkerSession.create(files.vision, sessionOptions(settings));
   visionOpening?.catch(() => undefined); // awaited below, on success and on failure
   let work: string | undefined;
   let feeds: ProbeFeeds | undefined;
   try {
-    for (const g of GRAPHS) {
+    for (const g of graphs) {
       if (g === 'vision' && visionOpening) continue;
       if (!files.pending.includes(g)) {
         sessions[g] = await ort.InferenceSession.create(files[g], sessionOptions(settings));
@@ -315,7 +318,7 @@ export async function openCachedGraphs(
       sessions.vision = await visionOpening;
       if (files.vision.endsWith('.opt.onnx')) sweepReplacedPortables(dir, 'vision');
     }
-    return sessions as Record<GraphName, GraphSession>;
+    return { ...sessions, text: sessions.text! };
   } catch (err) {
     sessions.vision ??= await visionOpening?.catch(() => undefined);
     for (const s of Object.values(sessions)) await s?.release();

@@ -22,13 +22,15 @@ export interface StageTimer {
 export class ModelRunner {
   constructor(
     readonly config: VisualizedBgeConfig,
-    private readonly vision: GraphSession,
+    /** Absent when the model was opened for text only. */
+    private readonly vision: GraphSession | undefined,
     private readonly text: GraphSession,
     private readonly onStage?: StageTimer,
   ) {}
 
   /** pixels of B images ([3, 224, 224] each) → image tokens [N, W] per image. */
   async runVision(pixels: readonly Float32Array[]): Promise<Float32Array[]> {
+    if (!this.vision) throw new Error('internal: this model was opened without its vision graph');
     const b = pixels.length;
     const batch = new Float32Array(b * PIXELS_PER_IMAGE);
     pixels.forEach((p, i) => batch.set(p, i * PIXELS_PER_IMAGE));
@@ -80,7 +82,7 @@ export class ModelRunner {
   }
 
   async release(): Promise<void> {
-    await this.vision.release();
+    await this.vision?.release();
     await this.text.release();
   }
 }
