@@ -5,7 +5,7 @@
 import { closeSync, createWriteStream, existsSync, rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { type EncodeInput, Encoder } from '../encoder.js';
+import type { EncodeInput, Encoder } from '../encoder.js';
 import { ConfigError } from '../errors.js';
 import { formatFloat32 } from './float-format.js';
 import { type InputId, type InputLine, readInputLines } from './jsonl-input.js';
@@ -148,6 +148,7 @@ export async function runEmbed(opts: EmbedOptions): Promise<number> {
   let sink: Sink;
   try {
     const files = await resolveModelFiles(opts);
+    const { Encoder } = await import('../encoder.js');
     encoder = await Encoder.load({ ...files, threads, batchSize, applyExifOrientation: opts.exifOrientation ?? false });
     try {
       if (opts.format === 'npy') sink = npySink(output!, fd!, encoder.dim);

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Encoder } from '../encoder.js';
+import type { Encoder } from '../encoder.js';
 import { ConfigError } from '../errors.js';
 import { readDataset, isLayout } from '../eval/detect.js';
 import { reportCutoffs } from '../eval/metrics.js';
@@ -168,6 +168,7 @@ export async function runEval(datasets: readonly string[], opts: EvalOptions): P
   prepareOutputDir(opts.outputDir);
 
   const files = await resolveModelFiles(opts);
+  const { Encoder } = await import('../encoder.js');
   const encoder = await Encoder.load({ ...files, ...encoderOptions });
   const results: ResultFile[] = [];
   let problems = 0;

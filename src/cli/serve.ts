@@ -4,11 +4,9 @@
  * shut it down gracefully (exit 0).
  */
 import type { Command } from 'commander';
-import { Encoder } from '../encoder.js';
 import { ConfigError } from '../errors.js';
 import { Index } from '../index/index.js';
 import { LIMITS } from '../limits.js';
-import { createServer, modelNames } from '../server/app.js';
 import type { ServerLimits } from '../server/context.js';
 import { ImageUrlFetcher } from '../server/image-url.js';
 import { closeOnSignals } from '../server/shutdown.js';
@@ -96,6 +94,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   const apiKey = opts.apiKey ?? process.env['VBGE_API_KEY'];
   if (apiKey !== undefined && apiKey.length === 0) throw new ConfigError('--api-key / VBGE_API_KEY is empty');
   const files = await resolveModelFiles(opts);
+  const [{ Encoder }, { createServer, modelNames }] = await Promise.all([import('../encoder.js'), import('../server/app.js')]);
   const encoder = await Encoder.load({ ...files, threads: checked.threads, batchSize: checked.batchSize });
   const logLine = (event: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ time: Date.now(), service: 'vbge', ...event })}\n`);
   const location = opts.index ?? opts.store;

@@ -1,8 +1,5 @@
 /** `vbge verify`: determinism checks and the fingerprint of model + runtime + CPU. */
 import type { Command } from 'commander';
-import { Encoder } from '../encoder.js';
-import { defaultThreads } from '../runtime/session.js';
-import { verifyEncoder } from '../verify.js';
 import { addModelOptions, type ModelCliOptions, resolveModelFiles } from './model-options.js';
 import { parseThreads } from './parse.js';
 
@@ -18,6 +15,7 @@ export function registerVerify(program: Command): void {
     .action(async (opts: VerifyOptions) => {
       const threads = opts.threads === undefined ? undefined : parseThreads(opts.threads);
       const files = await resolveModelFiles(opts);
+      const [{ Encoder }, { defaultThreads }, { verifyEncoder }] = await Promise.all([import('../encoder.js'), import('../runtime/session.js'), import('../verify.js')]);
       const report = await verifyEncoder((n) => Encoder.load({ ...files, threads: n, imageWorkers: 0 }), threads ?? defaultThreads());
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
