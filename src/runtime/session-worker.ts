@@ -2,14 +2,18 @@
 import { parentPort } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
 import { ort } from './session.js';
-import { type SessionWorkerReply, type SessionWorkerRequest, type WireTensor, buffersOf } from './worker-session.js';
+import { type SessionWorkerReply, type SessionWorkerRequest, type WireTensor, fromWire, toWire } from './worker-session.js';
 
 if (!parentPort) throw new Error('session-worker must run in a worker thread');
 const port = parentPort;
 let session: Ort.InferenceSession | undefined;
+/** 1 while a run is inside ONNX Runtime: the owning thread waits for 0 before the process exits. */
+let running: Int32Array | undefined;
 
-async function answer(req: SessionWorkerRequest): Promise<Record<string, WireTensor> | undefined> {
+/** The outputs of a run (and their buffers, to transfer), or nothing for an open or a release. */
+async function answer(req: SessionWorkerRequest): Promise<{ tensors: Record<string, WireTensor>; buffers: ArrayBuffer[] } | undefined> {
   if (req.kind === 'open') {
+    running = new Int32Array(req.running);
     session = await ort.InferenceSession.create(req.model, req.options);
     return undefined;
   }
@@ -19,15 +23,13 @@ async function answer(req: SessionWorkerRequest): Promise<Record<string, WireTen
     session = undefined;
     return undefined;
   }
-  const feeds: Record<string, Ort.Tensor> = {};
-  for (const [name, t] of Object.entries(req.feeds)) feeds[name] = new ort.Tensor(t.type, t.data as Ort.Tensor.DataTypeMap[Ort.Tensor.Type], t.dims);
-  const outputs = await session.run(feeds);
-  const wire: Record<string, WireTensor> = {};
-  for (const [name, value] of Object.entries(outputs)) {
-    const tensor = value as Ort.Tensor;
-    wire[name] = { type: tensor.type, data: tensor.data, dims: tensor.dims };
+  Atomics.store(running!, 0, 1);
+  try {
+    return toWire(await session.run(fromWire(req.feeds)));
+  } finally {
+    Atomics.store(running!, 0, 0);
+    Atomics.notify(running!, 0);
   }
-  return wire;
 }
 
 // One request at a time, in order: the owner never overlaps runs of one session.
@@ -35,7 +37,7 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: SessionWorkerRequest) => {
   queue = queue.then(() =>
     answer(req).then(
-      (outputs) => port.postMessage({ id: req.id, ok: true, outputs } satisfies SessionWorkerReply, outputs ? buffersOf(Object.values(outputs)) : []),
+      (outputs) => port.postMessage({ id: req.id, ok: true, outputs: outputs?.tensors } satisfies SessionWorkerReply, outputs?.buffers ?? []),
       (err: unknown) => port.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err) } satisfies SessionWorkerReply),
     ),
   );

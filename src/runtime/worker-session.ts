@@ -29,7 +29,14 @@ export interface WireTensor {
 }
 
 export type SessionWorkerRequest =
-  | { readonly kind: 'open'; readonly id: number; readonly model: string; readonly options: Ort.InferenceSession.SessionOptions }
+  | {
+      readonly kind: 'open';
+      readonly id: number;
+      readonly model: string;
+      readonly options: Ort.InferenceSession.SessionOptions;
+      /** One int32, 1 while ONNX Runtime runs in the worker (see `runningFlags`). */
+      readonly running: SharedArrayBuffer;
+    }
   | { readonly kind: 'run'; readonly id: number; readonly feeds: Record<string, WireTensor> }
   | { readonly kind: 'release'; readonly id: number };
 
@@ -37,11 +44,44 @@ export type SessionWorkerReply =
   | { readonly id: number; readonly ok: true; readonly outputs?: Record<string, WireTensor> }
   | { readonly id: number; readonly ok: false; readonly message: string };
 
-/** The distinct buffers under these tensors, to transfer rather than copy. */
-export function buffersOf(tensors: Iterable<WireTensor>): ArrayBuffer[] {
+/** Named tensors as they cross, and the distinct buffers under them (to transfer, not copy). */
+export function toWire(values: Ort.InferenceSession.OnnxValueMapType): { tensors: Record<string, WireTensor>; buffers: ArrayBuffer[] } {
+  const tensors: Record<string, WireTensor> = {};
   const buffers = new Set<ArrayBuffer>();
-  for (const { data } of tensors) if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
-  return [...buffers];
+  for (const [name, value] of Object.entries(values)) {
+    const { type, data, dims } = value as Ort.Tensor;
+    tensors[name] = { type, data, dims };
+    if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
+  }
+  return { tensors, buffers: [...buffers] };
+}
+
+/** The tensors again on the receiving side. */
+export function fromWire(tensors: Record<string, WireTensor>): Record<string, Ort.Tensor> {
+  const values: Record<string, Ort.Tensor> = {};
+  for (const [name, t] of Object.entries(tensors)) values[name] = new ort.Tensor(t.type, t.data as Ort.Tensor.DataTypeMap[Ort.Tensor.Type], t.dims);
+  return values;
+}
+
+/**
+ * One int32 per live worker session, 1 while ONNX Runtime runs in that worker. ONNX Runtime's
+ * Node binding runs a session synchronously on its thread, and when that thread is stopped
+ * mid-run (the process exiting: process.exit, an uncaught exception) the binding's return into
+ * the stopped thread aborts the whole process ("terminate called after throwing an instance of
+ * 'Napi::Error'"). On the loading thread a run could never overlap an exit; in a worker it can,
+ * so the exit waits for runs in progress (a batch takes seconds at most), and the workers then
+ * stop between two statements.
+ */
+const runningFlags = new Set<Int32Array>();
+let exitWaits = false;
+
+function waitAtExitForRunsToEnd(flag: Int32Array): void {
+  runningFlags.add(flag);
+  if (exitWaits) return;
+  exitWaits = true;
+  process.on('exit', () => {
+    for (const running of runningFlags) while (Atomics.load(running, 0) === 1) Atomics.wait(running, 0, 1, 1000);
+  });
 }
 
 interface Pending {
@@ -59,12 +99,14 @@ export class WorkerSession implements GraphSession {
   /** Set once the worker can no longer answer: every later call fails with it. */
   private broken?: Error;
   private released = false;
+  private readonly running = new Int32Array(new SharedArrayBuffer(4));
 
   private constructor(
     private readonly worker: Worker,
     /** The model file, for error messages. */
     readonly model: string,
   ) {
+    waitAtExitForRunsToEnd(this.running);
     worker.on('message', (reply: SessionWorkerReply) => {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
@@ -83,7 +125,7 @@ export class WorkerSession implements GraphSession {
   static async create(model: string, options: Ort.InferenceSession.SessionOptions): Promise<WorkerSession> {
     const session = new WorkerSession(startEntryWorker(import.meta.url, 'session-worker'), model);
     try {
-      await session.request((id) => ({ kind: 'open', id, model, options }));
+      await session.request((id) => ({ kind: 'open', id, model, options, running: session.running.buffer as SharedArrayBuffer }));
     } catch (err) {
       await session.release();
       throw err;
@@ -92,15 +134,8 @@ export class WorkerSession implements GraphSession {
   }
 
   async run(feeds: Ort.InferenceSession.FeedsType): Promise<Ort.InferenceSession.ReturnType> {
-    const wire: Record<string, WireTensor> = {};
-    for (const [name, value] of Object.entries(feeds)) {
-      const tensor = value as Ort.Tensor;
-      wire[name] = { type: tensor.type, data: tensor.data, dims: tensor.dims };
-    }
-    const outputs = (await this.request((id) => ({ kind: 'run', id, feeds: wire }), buffersOf(Object.values(wire)))) ?? {};
-    const result: Record<string, Ort.Tensor> = {};
-    for (const [name, t] of Object.entries(outputs)) result[name] = new ort.Tensor(t.type, t.data as Ort.Tensor.DataTypeMap[Ort.Tensor.Type], t.dims);
-    return result;
+    const { tensors, buffers } = toWire(feeds);
+    return fromWire((await this.request((id) => ({ kind: 'run', id, feeds: tensors }), buffers)) ?? {});
   }
 
   /** Releases the session and stops the worker; safe to call twice, and after a failure. */
@@ -112,6 +147,7 @@ export class WorkerSession implements GraphSession {
       // The worker is stopped below either way.
     } finally {
       this.released = true;
+      runningFlags.delete(this.running);
       this.fail(new VbgeError(`the ONNX Runtime session of ${this.model} was released`));
       await this.worker.terminate();
     }
