@@ -21,8 +21,8 @@ type Json = Record<string, unknown>;
 
 export interface ReadTokenizerOptions {
   /**
-   * A folder for compact copies of parsed Unigram (XLM-R) descriptions, keyed by the files'
-   * fingerprint (description-cache.ts); none by default.
+   * A folder for compact copies of parsed descriptions (Unigram and WordPiece), keyed by the
+   * files' fingerprint (description-cache.ts); none by default.
    */
   readonly cacheDir?: string;
 }
@@ -97,7 +97,7 @@ export async function readTokenizerDescription(dir: string, options: ReadTokeniz
     const idOf = makeIdLookup(specialTokens, vocab, tokenizerPath);
     const maxChars = model['max_input_chars_per_word'];
     const prefix = model['continuing_subword_prefix'];
-    return checked({
+    const description = checked({
       kind,
       specialTokens,
       vocab,
@@ -111,6 +111,8 @@ export async function readTokenizerDescription(dir: string, options: ReadTokeniz
       padId: idOf(tokenName('pad_token', defaults.pad), 'pad_token'),
       fingerprint,
     });
+    if (options.cacheDir !== undefined) writeCachedDescription(options.cacheDir, description);
+    return description;
   }
 
   const vocabRaw = model['vocab'];

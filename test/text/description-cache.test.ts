@@ -1,6 +1,6 @@
 /**
- * Parsed XLM-R tokenizer descriptions are cached by the files' fingerprint: a tokenizer built from
- * the cached copy is the one built from tokenizer.json (same description, same pieces and ids for
+ * Parsed tokenizer descriptions (XLM-R's Unigram, BERT's WordPiece) are cached by the files'
+ * fingerprint: a tokenizer built from the cached copy is the one built from tokenizer.json (same description, same pieces and ids for
  * every golden text), a damaged or foreign copy is ignored and replaced, edited files never meet
  * an old copy, and an unusable cache folder costs nothing but the speed.
  */
@@ -27,17 +27,24 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe('the XLM-R description cache', () => {
-  test('the cached copy is the parsed description, and tokenizes every golden text the same', async () => {
+const LAYOUTS = [
+  { set: 'tiny-xlmr', layout: 'unigram' },
+  { set: 'tiny-bert', layout: 'wordpiece' },
+] as const;
+
+describe('the tokenizer description cache', () => {
+  test.each(LAYOUTS)('$set: the cached copy is the parsed description, and tokenizes every golden text the same', async ({ set, layout }) => {
+    const dir = join(fixtureDir(set), 'text');
     const cache = cacheDir();
-    const parsed = await readTokenizerDescription(TEXT);
+    const parsed = await readTokenizerDescription(dir);
     expect(readCachedDescription(cache, parsed.fingerprint)).toBeUndefined();
-    expect(await readTokenizerDescription(TEXT, { cacheDir: cache })).toEqual(parsed); // parses, writes the copy
-    expect(readdirSync(cache)).toEqual([`${parsed.fingerprint}.unigram.bin`]);
+    expect(await readTokenizerDescription(dir, { cacheDir: cache })).toEqual(parsed); // parses, writes the copy
+    expect(readdirSync(cache)).toEqual([`${parsed.fingerprint}.${layout}.bin`]);
     const copy = readCachedDescription(cache, parsed.fingerprint);
     expect(copy).toEqual(parsed);
-    const fresh = await TextTokenizer.fromDir(TEXT);
-    const cached = await TextTokenizer.fromDir(TEXT, { cacheDir: cache });
+    if (copy?.kind === 'bert' && parsed.kind === 'bert') expect([...copy.vocab]).toEqual([...parsed.vocab]); // same order too
+    const fresh = await TextTokenizer.fromDir(dir);
+    const cached = await TextTokenizer.fromDir(dir, { cacheDir: cache });
     expect(cached.fingerprint).toBe(fresh.fingerprint);
     for (const { text } of golden.cases) {
       expect(cached.tokens(text)).toEqual(fresh.tokens(text));
@@ -45,10 +52,11 @@ describe('the XLM-R description cache', () => {
     }
   });
 
-  test('a damaged, truncated or foreign copy is ignored and written again', async () => {
+  test.each(LAYOUTS)('$set: a damaged, truncated or foreign copy is ignored and written again', async ({ set, layout }) => {
+    const dir = join(fixtureDir(set), 'text');
     const cache = cacheDir();
-    const parsed = await readTokenizerDescription(TEXT, { cacheDir: cache });
-    const path = join(cache, `${parsed.fingerprint}.unigram.bin`);
+    const parsed = await readTokenizerDescription(dir, { cacheDir: cache });
+    const path = join(cache, `${parsed.fingerprint}.${layout}.bin`);
     const good = readFileSync(path);
     const damaged = [good.subarray(0, good.length - 3), Buffer.concat([Buffer.from('NOTMAGIC'), good.subarray(8)]), Buffer.from('{}'), Buffer.alloc(0)];
     const flipped = Buffer.from(good);
@@ -57,7 +65,7 @@ describe('the XLM-R description cache', () => {
     for (const bytes of damaged) {
       writeFileSync(path, bytes);
       expect(readCachedDescription(cache, parsed.fingerprint)).toBeUndefined();
-      expect(await readTokenizerDescription(TEXT, { cacheDir: cache })).toEqual(parsed);
+      expect(await readTokenizerDescription(dir, { cacheDir: cache })).toEqual(parsed);
       expect(readFileSync(path).equals(good)).toBe(true);
     }
   });
@@ -84,11 +92,5 @@ describe('the XLM-R description cache', () => {
     for (const dir of [blocked, join(blocked, 'tokenizers'), '/proc/vbge-cache-test/tokenizers']) {
       expect(await readTokenizerDescription(TEXT, { cacheDir: dir })).toEqual(parsed);
     }
-  });
-
-  test('a BERT (WordPiece) tokenizer is not cached: its vocab parses fast', async () => {
-    const cache = cacheDir();
-    await readTokenizerDescription(join(fixtureDir('tiny-bert'), 'text'), { cacheDir: cache });
-    expect(readdirSync(cache)).toEqual([]);
   });
 });
