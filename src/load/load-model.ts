@@ -21,7 +21,7 @@ import {
 } from '../runtime/graph-cache.js';
 import type { Provenance } from '../runtime/provenance.js';
 import { createSession, sessionOptions } from '../runtime/session.js';
-import { type GraphSession, WorkerSession } from '../runtime/worker-session.js';
+import { type GraphSession, openWithVisionInWorker } from '../runtime/worker-session.js';
 import { readExportManifest } from './export.js';
 import { probeFeeds, writeGraphs } from './graph-files.js';
 import { type ModelFileOptions, openModelSource } from './model-files.js';
@@ -158,29 +158,14 @@ function loadExported(dir: string): LoadedModel {
  * this thread.
  */
 async function createSessions(visionModel: Uint8Array | string | undefined, textModel: Uint8Array | string, threads: number): Promise<Sessions> {
-  if (visionModel === undefined) return { text: await createSession(textModel, { threads }) };
-  if (typeof visionModel !== 'string') {
-    const vision = await createSession(visionModel, { threads });
-    try {
-      return { vision, text: await createSession(textModel, { threads }) };
-    } catch (err) {
-      await vision.release();
-      throw err;
-    }
-  }
-  const opening = WorkerSession.create(visionModel, sessionOptions({ threads }));
-  opening.catch(() => undefined); // awaited below, on success and on failure
-  let text: GraphSession;
+  const openText = async (): Promise<Sessions> => ({ text: await createSession(textModel, { threads }) });
+  if (visionModel === undefined) return openText();
+  if (typeof visionModel === 'string') return openWithVisionInWorker(visionModel, sessionOptions({ threads }), openText);
+  const vision = await createSession(visionModel, { threads });
   try {
-    text = await createSession(textModel, { threads });
+    return { vision, ...(await openText()) };
   } catch (err) {
-    await opening.then((vision) => vision.release(), () => undefined);
-    throw err;
-  }
-  try {
-    return { vision: await opening, text };
-  } catch (err) {
-    await text.release();
+    await vision.release();
     throw err;
   }
 }

@@ -44,7 +44,7 @@ import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_NAMES as GRAPHS, type GraphName, type ProbeFeeds, outputHash } from './probe-feeds.js';
 import { GRAPH_BUILDER_VERSION } from './provenance.js';
 import { GRAPH_OPTIMIZATION_LEVEL, ORT_VERSION, type SessionSettings, ort, sessionOptions } from './session.js';
-import { type GraphSession, WorkerSession } from './worker-session.js';
+import { type GraphSession, openWithVisionInWorker } from './worker-session.js';
 
 export interface GraphFiles {
   readonly vision: string;
@@ -279,17 +279,26 @@ export async function openCachedGraphs(
   vision = true,
 ): Promise<{ vision?: GraphSession; text: GraphSession }> {
   const dir = entryDir(cacheDir, key);
+  if (!vision || files.pending.includes('vision')) return openHere(dir, files, vision ? GRAPHS : ['text'], probeFeeds, settings);
+  // An optimised vision graph gets its session in a worker thread while this thread opens the text graph's.
+  const sessions = await openWithVisionInWorker(files.vision, sessionOptions(settings), () => openHere(dir, files, ['text'], probeFeeds, settings));
+  if (files.vision.endsWith('.opt.onnx')) sweepReplacedPortables(dir, 'vision');
+  return sessions;
+}
+
+/** `graphs` of the entry opened on this thread, promoting those still in stage 1; all or none. */
+async function openHere(
+  dir: string,
+  files: GraphFiles,
+  graphs: readonly GraphName[],
+  probeFeeds: () => ProbeFeeds,
+  settings: SessionSettings,
+): Promise<{ vision?: GraphSession; text: GraphSession }> {
   const sessions: Partial<Record<GraphName, GraphSession>> = {};
-  const graphs = vision ? GRAPHS : GRAPHS.filter((g) => g !== 'vision');
-  // An optimised vision graph gets its session in a worker thread, created while this thread
-  // works on the text graph (worker-session.ts).
-  const visionOpening = !vision || files.pending.includes('vision') ? undefined : WorkerSession.create(files.vision, sessionOptions(settings));
-  visionOpening?.catch(() => undefined); // awaited below, on success and on failure
   let work: string | undefined;
   let feeds: ProbeFeeds | undefined;
   try {
     for (const g of graphs) {
-      if (g === 'vision' && visionOpening) continue;
       if (!files.pending.includes(g)) {
         sessions[g] = await ort.InferenceSession.create(files[g], sessionOptions(settings));
         if (files[g].endsWith('.opt.onnx')) sweepReplacedPortables(dir, g);
@@ -316,13 +325,8 @@ export async function openCachedGraphs(
         // The portable graph still works; the next load tries again.
       }
     }
-    if (visionOpening) {
-      sessions.vision = await visionOpening;
-      if (files.vision.endsWith('.opt.onnx')) sweepReplacedPortables(dir, 'vision');
-    }
     return { ...sessions, text: sessions.text! };
   } catch (err) {
-    sessions.vision ??= await visionOpening?.catch(() => undefined);
     for (const s of Object.values(sessions)) await s?.release();
     throw err;
   } finally {

@@ -21,6 +21,33 @@ export interface GraphSession {
   release(): Promise<void>;
 }
 
+/**
+ * The vision graph's session opened in a worker thread while `openHere` opens the text graph's on
+ * this thread (ONNX Runtime creates a session synchronously on its thread: apart, the two
+ * overlap). Both or neither: whichever fails, what the other opened is released.
+ */
+export async function openWithVisionInWorker<T extends { text: GraphSession }>(
+  visionModel: string,
+  options: Ort.InferenceSession.SessionOptions,
+  openHere: () => Promise<T>,
+): Promise<T & { vision: GraphSession }> {
+  const opening = WorkerSession.create(visionModel, options);
+  opening.catch(() => undefined); // awaited below, on success and on failure
+  let here: T;
+  try {
+    here = await openHere();
+  } catch (err) {
+    await opening.then((vision) => vision.release(), () => undefined);
+    throw err;
+  }
+  try {
+    return { ...here, vision: await opening };
+  } catch (err) {
+    await here.text.release();
+    throw err;
+  }
+}
+
 /** A tensor as it crosses between threads: its buffer is moved (transferred), never copied. */
 export interface WireTensor {
   readonly type: Ort.Tensor.Type;

@@ -64,37 +64,36 @@ export function writeCachedDescription(cacheDir: string, d: TokenizerDescription
 function readUnigram(cacheDir: string, fingerprint: string): XlmRobertaDescription | undefined {
   const entry = readEntry(cacheDir, fingerprint, 'unigram');
   if (!entry) return undefined;
-  const { format: _format, count, textLength, ...rest } = entry.header as UnigramHeader;
+  const { format: _format, count, textLength: _textLength, ...rest } = entry.header as UnigramHeader;
   const scores = new Float64Array(entry.take(8 * count));
   const lengths = new Uint32Array(entry.take(4 * count));
   const text = entry.text();
-  if (scores.length !== count || lengths.length !== count || text.length !== textLength) return undefined;
-  const ends = new Uint32Array(count);
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    at += lengths[i]!;
-    ends[i] = at;
-  }
-  if (at !== text.length) return undefined;
+  const ends = endsOf(lengths, count, text);
+  if (!ends || scores.length !== count) return undefined;
   return { ...rest, pieces: { text, ends, scores } };
 }
 
 function readWordPiece(cacheDir: string, fingerprint: string): BertDescription | undefined {
   const entry = readEntry(cacheDir, fingerprint, 'wordpiece');
   if (!entry) return undefined;
-  const { format: _format, count, textLength, ...rest } = entry.header as WordPieceHeader;
+  const { format: _format, count, textLength: _textLength, ...rest } = entry.header as WordPieceHeader;
   const ids = new Uint32Array(entry.take(4 * count));
   const lengths = new Uint32Array(entry.take(4 * count));
   const text = entry.text();
-  if (ids.length !== count || lengths.length !== count || text.length !== textLength) return undefined;
+  const ends = endsOf(lengths, count, text);
+  if (!ends || ids.length !== count) return undefined;
   const vocab = new Map<string, number>();
+  for (let i = 0; i < count; i++) vocab.set(text.slice(i === 0 ? 0 : ends[i - 1], ends[i]), ids[i]!);
+  return vocab.size === count ? { ...rest, vocab } : undefined;
+}
+
+/** Where each of `count` strings ends in `text`, from their lengths; undefined unless they fill it exactly. */
+function endsOf(lengths: Uint32Array, count: number, text: string): Uint32Array | undefined {
+  if (lengths.length !== count) return undefined;
+  const ends = new Uint32Array(count);
   let at = 0;
-  for (let i = 0; i < count; i++) {
-    vocab.set(text.slice(at, at + lengths[i]!), ids[i]!);
-    at += lengths[i]!;
-  }
-  if (at !== text.length || vocab.size !== count) return undefined;
-  return { ...rest, vocab };
+  for (let i = 0; i < count; i++) ends[i] = at += lengths[i]!;
+  return at === text.length ? ends : undefined;
 }
 
 interface Entry {
