@@ -16,6 +16,8 @@ interface Args {
   threads: number;
   images: number;
   batchSize: number;
+  /** The JPEG's width and height (default: bench/image.ts's 1024×768 photo). */
+  photo?: [number, number];
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result));
     return;
   }
-  const jpeg = await syntheticPhotoJpeg();
+  const jpeg = args.photo ? await syntheticPhotoJpeg(...args.photo) : await syntheticPhotoJpeg();
   // Steady state: ONNX Runtime plans and allocates memory for each new input shape on its first
   // run, once per process. One full batch (the bulk shape) and one text run before any clock starts;
   // the first bulk batch's own time is reported apart.

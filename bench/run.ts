@@ -141,6 +141,23 @@ async function main(): Promise<void> {
       ['stage: vision tower / text encoder / queueing', `${main['vision_ms_per_image']} / ${main['text_ms_per_image']} / ${main['queueing_ms_per_image']} ms per image`, `threads idle ${pct(main['bulk_thread_idle_fraction'])} of the bulk run`],
     );
 
+    // What a user's collection holds: phone photos, where decoding a 12-megapixel JPEG costs about
+    // as much CPU as the model's work on the image.
+    log('base: bulk 12-megapixel photos …');
+    const photos = phase({ ...common, phase: 'bulk-only', images: quick ? 8 : 24, photo: [4032, 3024] });
+    result['photos_12mp'] = {
+      images_per_s: photos['images_per_s'],
+      vision_ms_per_image: photos['vision_ms_per_image'],
+      text_ms_per_image: photos['text_ms_per_image'],
+      preprocessing_and_queueing_ms_per_image: photos['queueing_ms_per_image'],
+      bulk_peak_rss_mb: photos['bulk_peak_rss_mb'],
+    };
+    rows.push([
+      `bulk 12-megapixel JPEG photos/s (4032×3024, batch ${BATCH})`,
+      `${photos['images_per_s']}`,
+      `vision / text / decoding and the rest ${photos['vision_ms_per_image']} / ${photos['text_ms_per_image']} / ${photos['queueing_ms_per_image']} ms per image; peak RSS ${photos['bulk_peak_rss_mb']} MB`,
+    ]);
+
     log('base: vbge embed with default options vs tuned, interleaved …');
     const cli = benchCliEmbed({ ...base, cacheDir, jpeg: await syntheticPhotoJpeg(), images: quick ? 16 : 32, tuned: ['--threads', String(THREADS), '--batch-size', String(BATCH)], rounds: quick ? 2 : 4 });
     result['cli_embed'] = cli;
