@@ -71,14 +71,23 @@ export type SessionWorkerReply =
   | { readonly id: number; readonly ok: true; readonly outputs?: Record<string, WireTensor> }
   | { readonly id: number; readonly ok: false; readonly message: string };
 
-/** Named tensors as they cross, and the distinct buffers under them (to transfer, not copy). */
+/**
+ * Named tensors as they cross, and the distinct buffers under them (to transfer, not copy). A
+ * tensor that is a view of part of a larger buffer (one image's tokens among a batch's) crosses as
+ * a copy of its range: transferring would take the whole buffer from the sender, views beside it
+ * included, and cloning would copy all of it.
+ */
 export function toWire(values: Ort.InferenceSession.OnnxValueMapType): { tensors: Record<string, WireTensor>; buffers: ArrayBuffer[] } {
   const tensors: Record<string, WireTensor> = {};
   const buffers = new Set<ArrayBuffer>();
   for (const [name, value] of Object.entries(values)) {
-    const { type, data, dims } = value as Ort.Tensor;
+    const { type, dims } = value as Ort.Tensor;
+    let data = (value as Ort.Tensor).data;
+    if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) {
+      if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
+      buffers.add(data.buffer as ArrayBuffer);
+    }
     tensors[name] = { type, data, dims };
-    if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
   }
   return { tensors, buffers: [...buffers] };
 }

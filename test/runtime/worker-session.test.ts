@@ -76,6 +76,25 @@ describe('WorkerSession: an ONNX Runtime session in a worker thread', () => {
     }
   });
 
+  it('a view of part of a buffer crosses as a copy: the rest of the buffer stays with the sender', async () => {
+    const pixels = (pixelFeeds()['pixel_values'] as Ort.Tensor).data as Float32Array;
+    const one = pixels.length / 2;
+    const local = await createSession(visionPath, { threads: 2 });
+    const remote = await WorkerSession.create(visionPath, options);
+    try {
+      const second = pixels.subarray(one);
+      const want = await local.run({ pixel_values: new ort.Tensor('float32', second, [1, 3, 224, 224]) });
+      const got = await remote.run({ pixel_values: new ort.Tensor('float32', second, [1, 3, 224, 224]) });
+      expect(bytesOf(got['image_tokens']).equals(bytesOf(want['image_tokens']))).toBe(true);
+      // Both images still here, the first one beside the view untouched.
+      expect(pixels.length).toBe(2 * one);
+      expect(Buffer.from(pixels.buffer, 0, one * 4).equals(Buffer.from(recordedPixels('cir_candi_1.png').buffer))).toBe(true);
+    } finally {
+      await local.release();
+      await remote.release();
+    }
+  });
+
   it("rejects a model it cannot open with ONNX Runtime's error, naming the file", async () => {
     const missing = join(dir, 'no-such-graph.onnx');
     await expect(WorkerSession.create(missing, options)).rejects.toThrow(/no-such-graph\.onnx/);
