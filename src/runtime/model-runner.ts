@@ -96,7 +96,7 @@ export function imageTokensOf(items: readonly TextBatchItem[], perItem: number):
   const first = items[0]!.imageTokens!;
   const adjacent = items.every((item, i) => {
     const tokens = item.imageTokens!;
-    return tokens.length === perItem && tokens.buffer === first.buffer && tokens.byteOffset === first.byteOffset + i * perItem * 4;
+    return tokens.length === perItem && tokens.buffer === first.buffer && tokens.byteOffset === first.byteOffset + i * perItem * Float32Array.BYTES_PER_ELEMENT;
   });
   if (adjacent) return new Float32Array(first.buffer, first.byteOffset, items.length * perItem);
   const image = new Float32Array(items.length * perItem);

@@ -48,7 +48,7 @@ export async function openWithVisionInWorker<T extends { text: GraphSession }>(
   }
 }
 
-/** A tensor as it crosses between threads: its buffer is moved (transferred), never copied. */
+/** A tensor as it crosses between threads: its buffer is moved (transferred), not copied (see `toWire`). */
 export interface WireTensor {
   readonly type: Ort.Tensor.Type;
   readonly data: Ort.Tensor.DataType;

@@ -62,29 +62,36 @@ export function writeCachedDescription(cacheDir: string, d: TokenizerDescription
 }
 
 function readUnigram(cacheDir: string, fingerprint: string): XlmRobertaDescription | undefined {
-  const entry = readEntry(cacheDir, fingerprint, 'unigram');
-  if (!entry) return undefined;
-  const { format: _format, count, textLength: _textLength, ...rest } = entry.header as UnigramHeader;
-  const scores = new Float64Array(entry.take(8 * count));
-  const lengths = new Uint32Array(entry.take(4 * count));
-  const text = entry.text();
-  const ends = endsOf(lengths, count, text);
-  if (!ends || scores.length !== count) return undefined;
-  return { ...rest, pieces: { text, ends, scores } };
+  const c = readColumns(cacheDir, fingerprint, 'unigram', Float64Array);
+  return c && { ...(c.rest as Omit<UnigramHeader, keyof Sized>), pieces: { text: c.text, ends: c.ends, scores: c.values } };
 }
 
 function readWordPiece(cacheDir: string, fingerprint: string): BertDescription | undefined {
-  const entry = readEntry(cacheDir, fingerprint, 'wordpiece');
+  const c = readColumns(cacheDir, fingerprint, 'wordpiece', Uint32Array);
+  if (!c) return undefined;
+  const vocab = new Map<string, number>();
+  for (let i = 0; i < c.ends.length; i++) vocab.set(c.text.slice(i === 0 ? 0 : c.ends[i - 1], c.ends[i]), c.values[i]!);
+  return vocab.size === c.ends.length ? { ...(c.rest as Omit<WordPieceHeader, keyof Sized>), vocab } : undefined;
+}
+
+/**
+ * An entry's two columns — one value per string (scores or ids), then the string lengths — and
+ * the strings' text, with the header's other fields; undefined unless every part has `count` entries.
+ */
+function readColumns<T extends Float64Array | Uint32Array>(
+  cacheDir: string,
+  fingerprint: string,
+  layout: Layout,
+  Values: { new (buffer: ArrayBuffer): T; readonly BYTES_PER_ELEMENT: number },
+): { rest: object; values: T; ends: Uint32Array; text: string } | undefined {
+  const entry = readEntry(cacheDir, fingerprint, layout);
   if (!entry) return undefined;
-  const { format: _format, count, textLength: _textLength, ...rest } = entry.header as WordPieceHeader;
-  const ids = new Uint32Array(entry.take(4 * count));
+  const { format: _format, count, textLength: _textLength, ...rest } = entry.header;
+  const values = new Values(entry.take(Values.BYTES_PER_ELEMENT * count));
   const lengths = new Uint32Array(entry.take(4 * count));
   const text = entry.text();
   const ends = endsOf(lengths, count, text);
-  if (!ends || ids.length !== count) return undefined;
-  const vocab = new Map<string, number>();
-  for (let i = 0; i < count; i++) vocab.set(text.slice(i === 0 ? 0 : ends[i - 1], ends[i]), ids[i]!);
-  return vocab.size === count ? { ...rest, vocab } : undefined;
+  return ends && values.length === count ? { rest, values, ends, text } : undefined;
 }
 
 /** Where each of `count` strings ends in `text`, from their lengths; undefined unless they fill it exactly. */
