@@ -19,7 +19,7 @@ import { fmaPeak } from './fma-peak.js';
 import { gemmRate } from './gemm.js';
 import { type GemmCeiling, gemmCeiling, imageProducts, textProducts } from './gemm-ceiling.js';
 import { benchImagePreprocess, syntheticPhotoJpeg } from './image.js';
-import { round } from './stats.js';
+import { median, round } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -45,6 +45,17 @@ function modelFiles(variant: VisualizedVariant): { weights: string; textModel: s
     writeRandomVisualizedCheckpoint(variant, dir);
   }
   return paths;
+}
+
+/**
+ * Cached loads, each in a fresh process against the warm graph cache: the phase's own load and
+ * `more` load-only processes. One load on a shared host reads anywhere in a ±50 % band; the
+ * median of three is the figure to compare.
+ */
+function cachedLoads(first: number | string | undefined, args: object, more = 2): { median_s: number; runs_s: number[] } {
+  const runs = [Number(first)];
+  for (let i = 0; i < more; i++) runs.push(Number(phase({ ...args, phase: 'load-first', images: 0 })['load_s']));
+  return { median_s: round(median(runs), 2), runs_s: runs };
 }
 
 /** One phase of bench/model-bench.ts (or another script) in its own process, so that its peak RSS is its own. */
@@ -118,6 +129,8 @@ async function main(): Promise<void> {
     log('base: cached load, bulk images, single image, composed, queries, documents …');
     const main = phase({ ...common, phase: 'main', images: quick ? 16 : 48 });
     const imagesPerS = Number(main['images_per_s']);
+    log('base: two more cached loads …');
+    const baseLoads = cachedLoads(main['load_s'], common);
     Object.assign(result, {
       fma_peak_gflops: peak,
       images_per_s: imagesPerS,
@@ -135,7 +148,8 @@ async function main(): Promise<void> {
       query_p95_ms: main['query_p95_ms'],
       text_docs_per_s: main['text_docs_per_s'],
       load_first_s: first['load_s'],
-      load_cached_s: main['load_s'],
+      load_cached_s: baseLoads.median_s,
+      load_cached_runs_s: baseLoads.runs_s,
       peak_rss_mb: main['peak_rss_mb'],
       bulk_peak_rss_mb: main['bulk_peak_rss_mb'],
       bulk_thread_idle_fraction: main['bulk_thread_idle_fraction'],
@@ -155,7 +169,7 @@ async function main(): Promise<void> {
       ['composed (image + 16 tokens)/s', `${main['composed_per_s']}`, ''],
       ['text query p50 / p95 (16 tokens)', `${main['query_p50_ms']} / ${main['query_p95_ms']} ms`, 'target p50 ≤ 12 ms'],
       ['text documents/s (32 tokens, batch 32)', `${main['text_docs_per_s']}`, ''],
-      ['model load: first / cached graph', `${first['load_s']} / ${main['load_s']} s`, ''],
+      ['model load: first / cached graph', `${first['load_s']} / ${baseLoads.median_s} s`, `cached: median of ${baseLoads.runs_s.join(', ')} s`],
       ['peak RSS (bulk images, whole run)', `${main['bulk_peak_rss_mb']} / ${main['peak_rss_mb']} MB`, 'target ≤ 1200 MB'],
       ['stage: decode / resize+normalise', `${image.decode_median_ms} / ${image.transform_median_ms} ms`, `preprocess total ${image.median_ms} ms`],
       ['stage: vision tower / text encoder / queueing', `${main['vision_ms_per_image']} / ${main['text_ms_per_image']} / ${main['queueing_ms_per_image']} ms per image`, `threads idle ${pct(main['bulk_thread_idle_fraction'])} of the bulk run`],
@@ -207,20 +221,23 @@ async function main(): Promise<void> {
       log('m3: one 8192-token text …');
       const m3Long = phase({ ...m3Common, phase: 'long-text', tokens: 8192, images: 0 });
       const m3PerS = Number(m3['images_per_s']);
+      log('m3: two more cached loads …');
+      const m3Loads = cachedLoads(m3['load_s'], m3Common);
       result['m3'] = {
         images_per_s: m3PerS,
         first_batch_ms_per_image: m3['first_batch_ms_per_image'],
         fraction_of_fma_peak: ofPeak(m3PerS, GFLOP_PER_IMAGE.m3),
         fraction_of_gemm_ceiling: ceiling.m3_bulk ? round(m3PerS / ceilingPerS(ceiling.m3_bulk), 3) : null,
         load_first_s: m3First['load_s'],
-        load_cached_s: m3['load_s'],
+        load_cached_s: m3Loads.median_s,
+        load_cached_runs_s: m3Loads.runs_s,
         peak_rss_mb: m3['peak_rss_mb'],
         first_load_peak_rss_mb: m3First['peak_rss_mb'],
         long_text_8192: { seconds: m3Long['long_text_s'], peak_rss_mb: m3Long['peak_rss_mb'] },
       };
       rows.push(
         ['m3: bulk images/s (batch 4, steady state)', `${m3PerS}`, `${pct(ofPeak(m3PerS, GFLOP_PER_IMAGE.m3))} of FMA peak (target ≥ 70 %)${ceiling.m3_bulk ? `, ${pct(m3PerS / ceilingPerS(ceiling.m3_bulk))} of the GEMM ceiling` : ''}; the process's first batch ${m3['first_batch_ms_per_image']} ms/image`],
-        ['m3: load first / cached; peak RSS bulk / first load', `${m3First['load_s']} / ${m3['load_s']} s; ${m3['peak_rss_mb']} / ${m3First['peak_rss_mb']} MB`, 'target cached ≤ 2 s'],
+        ['m3: load first / cached; peak RSS bulk / first load', `${m3First['load_s']} / ${m3Loads.median_s} s; ${m3['peak_rss_mb']} / ${m3First['peak_rss_mb']} MB`, `target cached ≤ 2 s (median of ${m3Loads.runs_s.join(', ')} s)`],
         ['m3: one 8192-token text', `${m3Long['long_text_s']} s`, `peak RSS ${m3Long['peak_rss_mb']} MB (targets ≤ 60 s, ≤ 4000 MB)`],
       );
     }
