@@ -38,7 +38,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Ort from 'onnxruntime-node';
-import { makeDirs } from '../util/fs.js';
+import { makeDirs, writeAtomically } from '../util/fs.js';
 import { sha256OfFile } from '../util/file-hash.js';
 import { cpuInstructionSet } from './cpu.js';
 import { GRAPH_NAMES as GRAPHS, type GraphName, type ProbeFeeds, outputHash } from './probe-feeds.js';
@@ -390,10 +390,4 @@ export function entryVersion(cacheDir: string, key: string): string | undefined 
   } catch {
     return undefined;
   }
-}
-
-function writeAtomically(path: string, content: string): void {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
 }

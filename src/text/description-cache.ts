@@ -13,10 +13,9 @@
  *  - Unigram (`<fingerprint>.unigram.bin`): float64 scores, uint32 piece lengths, pieces;
  *  - WordPiece (`<fingerprint>.wordpiece.bin`): uint32 ids, uint32 token lengths, tokens.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirs } from '../util/fs.js';
+import { makeDirs, writeAtomically } from '../util/fs.js';
 import type { BertDescription, TokenizerDescription, XlmRobertaDescription } from './tokenizer-description.js';
 
 /** Bump when the description derived from the same files could differ (the parser changed). */
@@ -149,14 +148,7 @@ function writeEntry(cacheDir: string, fingerprint: string, layout: Layout, heade
   headerBytes.copy(prefix, 12);
   // Not Node's recursive mkdir: it spins forever under /proc (util/fs.ts).
   makeDirs(cacheDir);
-  const path = entryPath(cacheDir, fingerprint, layout);
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, Buffer.concat([prefix, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)), utf8]));
-    renameSync(tmp, path);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  writeAtomically(entryPath(cacheDir, fingerprint, layout), Buffer.concat([prefix, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)), utf8]));
 }
 
 function align8(n: number): number {

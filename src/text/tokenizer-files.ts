@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { HF_TEXT_FILES, TOKENIZER_FILES } from '../checkpoint/hf-folder.js';
 import { CheckpointError } from '../errors.js';
 import { readCachedDescription, writeCachedDescription } from './description-cache.js';
+import { rememberFingerprint, rememberedFingerprint, stampFiles } from './fingerprint-memo.js';
 import { checkPipelineSettings } from './pipeline-settings.js';
 import type { BertOptions } from './bert-wordpiece.js';
 import type { SpecialToken } from './special-tokens.js';
@@ -28,6 +29,18 @@ export interface ReadTokenizerOptions {
 }
 
 export async function readTokenizerDescription(dir: string, options: ReadTokenizerOptions = {}): Promise<TokenizerDescription> {
+  const modelConfigPath = join(dir, HF_TEXT_FILES.config);
+  const modelConfig = optionalObject(await readOptional(modelConfigPath), modelConfigPath);
+  // Unchanged files, already parsed: their description without reading them (fingerprint-memo.ts).
+  const { cacheDir } = options;
+  const stamps = cacheDir === undefined ? undefined : stampFiles(dir, TOKENIZER_FILES);
+  const remembered = cacheDir !== undefined && stamps ? rememberedFingerprint(cacheDir, dir, stamps) : undefined;
+  const cachedAsRemembered = cacheDir !== undefined && remembered !== undefined ? readCachedDescription(cacheDir, remembered) : undefined;
+  if (cachedAsRemembered) {
+    checkModelType(modelConfig, modelConfigPath, cachedAsRemembered.kind);
+    return cachedAsRemembered;
+  }
+
   // The fingerprint hashes these files in this order (absent optional files are skipped).
   const tokenizerPath = join(dir, HF_TEXT_FILES.tokenizerJson);
   const bytes = new Map<string, Buffer>();
@@ -43,11 +56,10 @@ export async function readTokenizerDescription(dir: string, options: ReadTokeniz
     hash.update(data);
   }
   const fingerprint = hash.digest('hex');
-  const modelConfigPath = join(dir, HF_TEXT_FILES.config);
-  const modelConfig = optionalObject(await readOptional(modelConfigPath), modelConfigPath);
+  if (cacheDir !== undefined && stamps) rememberFingerprint(cacheDir, dir, stamps, fingerprint);
 
   // The same files parse to the same description: the copy made when they were first parsed.
-  const cached = options.cacheDir === undefined ? undefined : readCachedDescription(options.cacheDir, fingerprint);
+  const cached = cacheDir === undefined ? undefined : readCachedDescription(cacheDir, fingerprint);
   if (cached) {
     checkModelType(modelConfig, modelConfigPath, cached.kind);
     return cached;
@@ -111,7 +123,7 @@ export async function readTokenizerDescription(dir: string, options: ReadTokeniz
       padId: idOf(tokenName('pad_token', defaults.pad), 'pad_token'),
       fingerprint,
     });
-    if (options.cacheDir !== undefined) writeCachedDescription(options.cacheDir, description);
+    if (cacheDir !== undefined) writeCachedDescription(cacheDir, description);
     return description;
   }
 
@@ -143,7 +155,7 @@ export async function readTokenizerDescription(dir: string, options: ReadTokeniz
     padId: idOf(tokenName('pad_token', defaults.pad), 'pad_token'),
     fingerprint,
   });
-  if (options.cacheDir !== undefined) writeCachedDescription(options.cacheDir, description);
+  if (cacheDir !== undefined) writeCachedDescription(cacheDir, description);
   return description;
 }
 

@@ -4,7 +4,7 @@
  * every golden text), a damaged or foreign copy is ignored and replaced, edited files never meet
  * an old copy, and an unusable cache folder costs nothing but the speed.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,9 @@ const cacheDir = (): string => {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+/** The description copies in a cache folder (beside them, one fingerprint memo per tokenizer folder). */
+const copies = (cache: string): string[] => readdirSync(cache).filter((f) => f.endsWith('.bin')).sort();
+const memos = (cache: string): string[] => readdirSync(cache).filter((f) => f.endsWith('.files.json'));
 
 const LAYOUTS = [
   { set: 'tiny-xlmr', layout: 'unigram' },
@@ -39,7 +42,7 @@ describe('the tokenizer description cache', () => {
     const parsed = await readTokenizerDescription(dir);
     expect(readCachedDescription(cache, parsed.fingerprint)).toBeUndefined();
     expect(await readTokenizerDescription(dir, { cacheDir: cache })).toEqual(parsed); // parses, writes the copy
-    expect(readdirSync(cache)).toEqual([`${parsed.fingerprint}.${layout}.bin`]);
+    expect(copies(cache)).toEqual([`${parsed.fingerprint}.${layout}.bin`]);
     const copy = readCachedDescription(cache, parsed.fingerprint);
     expect(copy).toEqual(parsed);
     if (copy?.kind === 'bert' && parsed.kind === 'bert') expect([...copy.vocab]).toEqual([...parsed.vocab]); // same order too
@@ -81,7 +84,53 @@ describe('the tokenizer description cache', () => {
     expect(after.fingerprint).not.toBe(before.fingerprint);
     expect(after.kind === 'xlm-roberta' && after.pieces.scores[5]).toBe(before.kind === 'xlm-roberta' && before.pieces.scores[5]! - 1);
     expect(await readTokenizerDescription(edited, { cacheDir: cache })).toEqual(after);
-    expect(readdirSync(cache).sort()).toEqual([`${after.fingerprint}.unigram.bin`, `${before.fingerprint}.unigram.bin`].sort());
+    expect(copies(cache)).toEqual([`${after.fingerprint}.unigram.bin`, `${before.fingerprint}.unigram.bin`].sort());
+  });
+
+  // Whole-second mtimes set by the test: a file's own (nanoseconds, from a coarse clock) would
+  // neither survive utimes exactly nor reliably differ between two writes in one test.
+  const stampAt = (path: string, seconds: number): void => utimesSync(path, seconds, seconds);
+
+  test('unchanged files are not read again: their fingerprint is remembered by size and mtime', async () => {
+    const cache = cacheDir();
+    const dir = tokenizerFolder('tiny-xlmr');
+    const path = join(dir, 'tokenizer.json');
+    stampAt(path, 1_700_000_000);
+    const parsed = await readTokenizerDescription(dir, { cacheDir: cache });
+    expect(memos(cache)).toHaveLength(1);
+    // Same size, same mtime, other bytes: only a memo that skips reading returns the old description.
+    writeFileSync(path, ' '.repeat(statSync(path).size));
+    stampAt(path, 1_700_000_000);
+    expect(await readTokenizerDescription(dir, { cacheDir: cache })).toEqual(parsed);
+    // Without the cache, or once the mtime moves, the files are read: the blanked tokenizer.json fails to parse.
+    await expect(readTokenizerDescription(dir)).rejects.toThrow(/tokenizer\.json/);
+    stampAt(path, 1_700_000_001);
+    await expect(readTokenizerDescription(dir, { cacheDir: cache })).rejects.toThrow(/tokenizer\.json/);
+  });
+
+  test('a remembered fingerprint follows the files: an edit, a removed or an added file', async () => {
+    const cache = cacheDir();
+    const dir = tokenizerFolder('tiny-xlmr');
+    const tokenizerPath = join(dir, 'tokenizer.json');
+    const mapPath = join(dir, 'special_tokens_map.json');
+    stampAt(tokenizerPath, 1_700_000_000);
+    const first = await readTokenizerDescription(dir, { cacheDir: cache });
+    // A score one lower: the same length of JSON, so only the mtime tells.
+    const tokenizer = JSON.parse(readFileSync(tokenizerPath, 'utf8')) as { model: { vocab: [string, number][] } };
+    tokenizer.model.vocab[5]![1] -= 1;
+    writeFileSync(tokenizerPath, JSON.stringify(tokenizer));
+    stampAt(tokenizerPath, 1_700_000_001);
+    const edited = await readTokenizerDescription(dir, { cacheDir: cache });
+    expect(edited.fingerprint).not.toBe(first.fingerprint);
+    expect(edited).toEqual(await readTokenizerDescription(dir));
+    const map = readFileSync(mapPath);
+    rmSync(mapPath);
+    const removed = await readTokenizerDescription(dir, { cacheDir: cache });
+    expect(removed.fingerprint).not.toBe(edited.fingerprint);
+    expect(removed).toEqual(await readTokenizerDescription(dir));
+    writeFileSync(mapPath, map);
+    expect(await readTokenizerDescription(dir, { cacheDir: cache })).toEqual(edited);
+    expect(memos(cache)).toHaveLength(1);
   });
 
   test('a cache folder that cannot be used (a file in the way, under /proc) costs nothing but the speed', async () => {
