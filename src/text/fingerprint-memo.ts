@@ -37,7 +37,7 @@ export function stampFiles(dir: string, names: readonly string[]): FileStamps | 
 /** The fingerprint remembered for `dir` under these stamps, or undefined. */
 export function rememberedFingerprint(cacheDir: string, dir: string, stamps: FileStamps): string | undefined {
   try {
-    const saved = JSON.parse(readFileSync(memoPath(cacheDir, dir), 'utf8')) as { stamps?: unknown; fingerprint?: unknown };
+    const saved = JSON.parse(readFileSync(memoPath(cacheDir, realpathSync(dir)), 'utf8')) as { stamps?: unknown; fingerprint?: unknown };
     const fingerprint = saved.fingerprint;
     if (typeof fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(fingerprint)) return undefined;
     return JSON.stringify(saved.stamps) === JSON.stringify(stamps) ? fingerprint : undefined;
@@ -48,13 +48,15 @@ export function rememberedFingerprint(cacheDir: string, dir: string, stamps: Fil
 
 export function rememberFingerprint(cacheDir: string, dir: string, stamps: FileStamps, fingerprint: string): void {
   try {
+    const real = realpathSync(dir);
     makeDirs(cacheDir);
-    writeAtomically(memoPath(cacheDir, dir), JSON.stringify({ dir: realpathSync(dir), stamps, fingerprint }));
+    writeAtomically(memoPath(cacheDir, real), JSON.stringify({ dir: real, stamps, fingerprint }));
   } catch {
     // The next load hashes the files again.
   }
 }
 
-function memoPath(cacheDir: string, dir: string): string {
-  return join(cacheDir, `${createHash('sha256').update(realpathSync(dir)).digest('hex').slice(0, 32)}.files.json`);
+/** The memo of the folder at real path `realDir`. */
+function memoPath(cacheDir: string, realDir: string): string {
+  return join(cacheDir, `${createHash('sha256').update(realDir).digest('hex').slice(0, 32)}.files.json`);
 }

@@ -31,15 +31,18 @@ export interface ReadTokenizerOptions {
 export async function readTokenizerDescription(dir: string, options: ReadTokenizerOptions = {}): Promise<TokenizerDescription> {
   const modelConfigPath = join(dir, HF_TEXT_FILES.config);
   const modelConfig = optionalObject(await readOptional(modelConfigPath), modelConfigPath);
-  // Unchanged files, already parsed: their description without reading them (fingerprint-memo.ts).
   const { cacheDir } = options;
+  // The same files parse to the same description: the copy made when they were first parsed.
+  const cachedCopy = (fingerprint: string | undefined): TokenizerDescription | undefined => {
+    const copy = cacheDir === undefined || fingerprint === undefined ? undefined : readCachedDescription(cacheDir, fingerprint);
+    if (copy) checkModelType(modelConfig, modelConfigPath, copy.kind);
+    return copy;
+  };
+  // Unchanged files, already parsed: their description without reading them (fingerprint-memo.ts).
   const stamps = cacheDir === undefined ? undefined : stampFiles(dir, TOKENIZER_FILES);
   const remembered = cacheDir !== undefined && stamps ? rememberedFingerprint(cacheDir, dir, stamps) : undefined;
-  const cachedAsRemembered = cacheDir !== undefined && remembered !== undefined ? readCachedDescription(cacheDir, remembered) : undefined;
-  if (cachedAsRemembered) {
-    checkModelType(modelConfig, modelConfigPath, cachedAsRemembered.kind);
-    return cachedAsRemembered;
-  }
+  const copyAsRemembered = cachedCopy(remembered);
+  if (copyAsRemembered) return copyAsRemembered;
 
   // The fingerprint hashes these files in this order (absent optional files are skipped).
   const tokenizerPath = join(dir, HF_TEXT_FILES.tokenizerJson);
@@ -56,13 +59,10 @@ export async function readTokenizerDescription(dir: string, options: ReadTokeniz
     hash.update(data);
   }
   const fingerprint = hash.digest('hex');
-  if (cacheDir !== undefined && stamps) rememberFingerprint(cacheDir, dir, stamps, fingerprint);
-
-  // The same files parse to the same description: the copy made when they were first parsed.
-  const cached = cacheDir === undefined ? undefined : readCachedDescription(cacheDir, fingerprint);
-  if (cached) {
-    checkModelType(modelConfig, modelConfigPath, cached.kind);
-    return cached;
+  if (fingerprint !== remembered) {
+    if (cacheDir !== undefined && stamps) rememberFingerprint(cacheDir, dir, stamps, fingerprint);
+    const copy = cachedCopy(fingerprint);
+    if (copy) return copy;
   }
 
   const tokenizer = parseObject(tokenizerBytes, tokenizerPath);
