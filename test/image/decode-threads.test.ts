@@ -4,14 +4,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../../src/image/decode.js';
+import { decodeImage, decodeThreads } from '../../src/image/decode.js';
 import { ImagePreprocessPool } from '../../src/image/pool.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 /**
- * libvips decodes with a thread pool of every core (src/image/decode.ts). Its threads must never
- * change a decoded pixel, and the setting must survive sharp's own one-thread default, which sharp
- * applies to the whole process whenever another thread (an image worker) loads it.
+ * libvips decodes an image alone with every core and images side by side with the cores shared
+ * among them (src/image/decode.ts). Its threads must never change a decoded pixel, and the setting
+ * must survive sharp's own one-thread default, which sharp applies to the whole process whenever
+ * another thread (an image worker) loads it.
  */
 const FORMATS = join(dirname(fileURLToPath(import.meta.url)), 'formats');
 const samples = [
@@ -35,6 +36,15 @@ describe('libvips threads', () => {
 
   it('the decoding module gives libvips every core', () => {
     expect(sharp.concurrency()).toBe(availableParallelism());
+  });
+
+  it('decodes side by side share the cores: every core for one, one thread each from as many as there are cores', () => {
+    const cores = availableParallelism();
+    expect(decodeThreads(1)).toBe(cores);
+    expect(decodeThreads(0)).toBe(cores);
+    expect(decodeThreads(cores)).toBe(1);
+    expect(decodeThreads(cores * 4)).toBe(1);
+    if (cores >= 4) expect(decodeThreads(2)).toBe(Math.floor(cores / 2));
   });
 
   it('one thread and four decode every sample format to the same bytes (or the same refusal)', async () => {

@@ -63,3 +63,40 @@ describe('ImagePreprocessPool', () => {
     await expect(p.run(join(FIXTURES, 'images', 'synth_small_50x40.png'))).rejects.toThrow(VbgeError);
   });
 });
+
+describe('ImagePreprocessPool dispatch', () => {
+  const p = join(FIXTURES, 'images', 'wiki_candi_1.jpg');
+
+  it('hands a worker up to tasksPerWorker images at once, queueing the rest', async () => {
+    for (const perWorker of [1, 2, 3]) {
+      const pool = new ImagePreprocessPool({ workers: 1, tasksPerWorker: perWorker });
+      try {
+        const runs = Array.from({ length: 4 }, () => pool.run(p));
+        expect(pool.inFlight).toBe(perWorker);
+        const results = await Promise.all(runs);
+        expect(pool.inFlight).toBe(0);
+        const direct = await preprocessImage(p);
+        for (const r of results) expect(Buffer.from(r.pixels.buffer).equals(Buffer.from(direct.pixels.buffer))).toBe(true);
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+
+  it('an image that fails beside others in one worker fails alone', async () => {
+    const pool = new ImagePreprocessPool({ workers: 1, tasksPerWorker: 4 });
+    try {
+      const bad = new TextEncoder().encode('not an image');
+      const settled = await Promise.allSettled([pool.run(p), pool.run(bad, { inputName: 'input 1' }), pool.run(p)]);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(InputError);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects a tasksPerWorker that is not a positive integer', () => {
+    expect(() => new ImagePreprocessPool({ tasksPerWorker: 0 })).toThrow(/tasksPerWorker must be a positive integer, got 0/);
+    expect(() => new ImagePreprocessPool({ tasksPerWorker: 1.5 })).toThrow(RangeError);
+  });
+});
