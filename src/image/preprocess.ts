@@ -4,10 +4,11 @@
  * byte for byte from Pillow 9.4 and torchvision.
  */
 import { LIMITS } from '../limits.js';
+import { OneAtATime } from '../util/one-at-a-time.js';
 import { decodeImage, readImageBytes, type DecodedImage } from './decode.js';
 import { applyOrientation } from './orient.js';
 import { premultiplyAlpha, resizeBicubic, resizeNearest, unpremultiplyAlpha, type Raster, type Window } from './resample.js';
-import type { PillowMode } from './sniff.js';
+import { sniffImage, type PillowMode } from './sniff.js';
 
 export interface PreprocessOptions {
   /** Apply EXIF orientation before resizing (diverges from upstream, which ignores it). Default false. */
@@ -163,6 +164,19 @@ export async function preprocessImage(input: string | Uint8Array, options: Prepr
   const maxPixels = options.maxPixels ?? LIMITS.maxImagePixels;
   const maxFileBytes = options.maxFileBytes ?? LIMITS.maxImageFileBytes;
   const bytes = await readImageBytes(input, inputName, maxFileBytes);
-  const decoded = await decodeImage(bytes, { inputName, maxPixels, maxFileBytes });
-  return transformDecoded(decoded, options.applyExifOrientation ?? false);
+  const preprocess = async (): Promise<PreprocessedImage> =>
+    transformDecoded(await decodeImage(bytes, { inputName, maxPixels, maxFileBytes }), options.applyExifOrientation ?? false);
+  const header = sniffImage(bytes);
+  const large = header?.width !== undefined && header.height !== undefined && header.width * header.height > LARGE_IMAGE_PIXELS;
+  return large ? largeImages.run(preprocess) : preprocess();
 }
+
+/**
+ * Images above this many pixels are decoded and resized one at a time on a thread. Side by side,
+ * small images decode faster (see decodeThreads); a large one gains nothing from company — a
+ * 12-megapixel JPEG's time is mostly libjpeg's ordered scanlines and faulting in its fresh 36 MB
+ * — and each one in flight holds its decoded pixels (+40 MB peak RSS per extra photo).
+ */
+export const LARGE_IMAGE_PIXELS = 4_000_000;
+/** The large images of this thread, one at a time. */
+export const largeImages = new OneAtATime();

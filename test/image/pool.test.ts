@@ -100,3 +100,20 @@ describe('ImagePreprocessPool dispatch', () => {
     expect(() => new ImagePreprocessPool({ tasksPerWorker: 1.5 })).toThrow(RangeError);
   });
 });
+
+describe('large images', () => {
+  it('are preprocessed one at a time on a thread, small ones beside them', async () => {
+    const { LARGE_IMAGE_PIXELS, largeImages } = await import('../../src/image/preprocess.js');
+    const sharp = (await import('sharp')).default;
+    const side = Math.ceil(Math.sqrt(LARGE_IMAGE_PIXELS)) + 1;
+    const large = new Uint8Array(await sharp({ create: { width: side, height: side, channels: 3, background: { r: 40, g: 90, b: 200 } } }).jpeg().toBuffer());
+    const small = new Uint8Array(readFileSync(join(FIXTURES, 'images', 'synth_small_50x40.png')));
+    const runs = [preprocessImage(large), preprocessImage(small), preprocessImage(large)];
+    for (let i = 0; i < 20 && largeImages.size < 2; i++) await new Promise((r) => setImmediate(r));
+    expect(largeImages.size).toBe(2);
+    const [a, , b] = await Promise.all(runs);
+    expect(largeImages.size).toBe(0);
+    expect(Buffer.from(a!.pixels.buffer).equals(Buffer.from(b!.pixels.buffer))).toBe(true);
+    expect(a!.source).toEqual({ format: 'JPEG', mode: 'RGB', width: side, height: side });
+  });
+});
