@@ -1,6 +1,7 @@
 /** Worker-thread entry of `WorkerSession`: one ONNX Runtime session, its runs, its release. */
 import { parentPort } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
+import { OneAtATime } from '../util/one-at-a-time.js';
 import { ort } from './session.js';
 import { type SessionWorkerReply, type SessionWorkerRequest, type WireTensor, fromWire, toWire } from './worker-session.js';
 
@@ -33,9 +34,9 @@ async function answer(req: SessionWorkerRequest): Promise<{ tensors: Record<stri
 }
 
 // One request at a time, in order: the owner never overlaps runs of one session.
-let queue: Promise<void> = Promise.resolve();
+const requests = new OneAtATime();
 port.on('message', (req: SessionWorkerRequest) => {
-  queue = queue.then(() =>
+  void requests.run(() =>
     answer(req).then(
       (outputs) => port.postMessage({ id: req.id, ok: true, outputs: outputs?.tensors } satisfies SessionWorkerReply, outputs?.buffers ?? []),
       (err: unknown) => port.postMessage({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err) } satisfies SessionWorkerReply),
