@@ -51,10 +51,23 @@ export function visionProducts(variant: VisualizedVariant, b: number): Product[]
 }
 
 /**
- * Every matrix product of the text graph for `b` items of `tokens` tokens each (an image's tokens
- * included); the last layer computes only the first rows.
+ * The query blocks attention runs in when the graph computes it `blockRows` rows at a time (the
+ * text graph's Loop for long texts, src/model/layers.ts inQueryBlocks): that many rows per block,
+ * the last block running to the end; [[rows, blocks]].
  */
-export function textProducts(variant: VisualizedVariant, b: number, tokens: number): Product[] {
+export function queryBlocks(tokens: number, blockRows: number | undefined): [number, number][] {
+  if (blockRows === undefined || tokens <= blockRows + 1) return [[tokens, 1]];
+  const trips = Math.floor((tokens - 2) / blockRows) + 1;
+  const lastRows = tokens - (trips - 1) * blockRows;
+  return lastRows === blockRows ? [[blockRows, trips]] : [[blockRows, trips - 1], [lastRows, 1]];
+}
+
+/**
+ * Every matrix product of the text graph for `b` items of `tokens` tokens each (an image's tokens
+ * included); the last layer computes only the first rows. `blockRows`: attention in query blocks
+ * of that many rows, as the graph runs a model whose longest text exceeds two blocks (bge-m3).
+ */
+export function textProducts(variant: VisualizedVariant, b: number, tokens: number, blockRows?: number): Product[] {
   const d = VISUALIZED_DIMS[variant];
   const w = d.width;
   const heads = w / HEAD_DIM;
@@ -65,7 +78,7 @@ export function textProducts(variant: VisualizedVariant, b: number, tokens: numb
     weight('text q, k, v, out', 4 * full + 2, rows, w, w),
     weight('text FFN in', full, rows, w, d.textIntermediate),
     weight('text FFN out', full, rows, d.textIntermediate, w),
-    ...attention('text', full, b, heads, tokens, tokens),
+    ...queryBlocks(tokens, blockRows).flatMap(([blockRowCount, blocks]) => attention('text', full * blocks, b, heads, blockRowCount, tokens)),
     weight('last text layer q, out', 2, last, w, w),
     ...attention('last text layer', 1, b, heads, LAST_LAYER_ROWS, tokens),
     weight('last text layer FFN in', 1, last, w, d.textIntermediate),

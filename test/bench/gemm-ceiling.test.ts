@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GFLOP_PER_IMAGE, secondsAtPeak, shareOfPeak, textGflop } from '../../bench/cost-model.js';
-import { imageProducts, type Product, textProducts, visionProducts } from '../../bench/gemm-ceiling.js';
+import { imageProducts, type Product, queryBlocks, textProducts, visionProducts } from '../../bench/gemm-ceiling.js';
 import { VISUALIZED_DIMS } from '../helpers/random-checkpoint.js';
 
 const flops = (products: readonly Product[]): number => products.reduce((s, p) => s + p.count * 2 * Math.max(1, p.batch) * p.m * p.k * p.n, 0);
@@ -24,6 +24,18 @@ describe('the GEMM ceiling lists the model\'s products', () => {
         expect(flops(textProducts(variant, 1, n))).toBeCloseTo(textGflop(variant, n) * 1e9 - saving, 0);
       }
     }
+  });
+
+  it('attention in query blocks: the blocks the graph\'s Loop runs, the same products in all', () => {
+    // inQueryBlocks: ⌊(S − 2) / rows⌋ + 1 blocks of `rows`, the last running to the end (never one row alone).
+    expect(queryBlocks(8192, 512)).toEqual([[512, 16]]);
+    expect(queryBlocks(1025, 512)).toEqual([[512, 1], [513, 1]]);
+    expect(queryBlocks(1100, 512)).toEqual([[512, 2], [76, 1]]);
+    expect(queryBlocks(513, 512)).toEqual([[513, 1]]);
+    expect(queryBlocks(258, 512)).toEqual([[258, 1]]);
+    expect(queryBlocks(8192, undefined)).toEqual([[8192, 1]]);
+    for (const tokens of [258, 1025, 8192]) expect(flops(textProducts('m3', 1, tokens, 512))).toBe(flops(textProducts('m3', 1, tokens)));
+    expect(textProducts('m3', 1, 8192, 512).find((p) => p.what === 'text q·kᵀ')).toMatchObject({ count: 23 * 16, batch: 16, m: 512, k: 64, n: 8192 });
   });
 
   it('a batch of images is that many images', () => {
